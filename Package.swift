@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Strait",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "strait", targets: ["StraitCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // C helpers below the codec: the CRC32C instruction and run-time binding of the
+        // lz4/zstd/snappy shared libraries (see docs/compression.md for why they are loaded lazily).
+        .target(
+            name: "CKafkaShims",
+            linkerSettings: [.linkedLibrary("z"), .linkedLibrary("dl")]
+        ),
+        .target(
+            name: "KafkaProtocol",
+            dependencies: [
+                "CKafkaShims",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            exclude: ["Schema"]
+        ),
+        .target(name: "LogStore", dependencies: ["KafkaProtocol"]),
+        .target(name: "Broker", dependencies: ["KafkaProtocol", "LogStore"]),
+        .target(name: "KafkaClient", dependencies: ["KafkaProtocol"]),
+        .target(name: "Mirror", dependencies: ["KafkaClient"]),
+        .target(name: "StraitDaemon", dependencies: ["Broker", "Mirror"]),
+        .executableTarget(
+            name: "StraitCLI",
+            dependencies: [
+                "StraitDaemon",
+                "KafkaProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "KafkaProtocolTests",
+            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            exclude: ["Oracle"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

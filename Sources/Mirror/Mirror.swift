@@ -1,0 +1,4 @@
+import KafkaClient
+
+/// Replication flows between clusters; built in "Mirror I" and "Mirror II".
+public enum Mirror {}

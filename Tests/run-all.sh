@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every Strait test on a fresh Debian machine: installs what the tests need, then runs
+# the schema oracle, the generated-code check and the Swift test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
+ldconfig -p | grep -q 'libsnappy.so.1 ' || need_apt+=(libsnappy1v5)
+ldconfig -p | grep -q 'liblz4.so.1 ' || need_apt+=(liblz4-1)
+ldconfig -p | grep -q 'libzstd.so.1 ' || need_apt+=(libzstd1)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "== installing ${need_apt[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+python3 -m pip install -q --disable-pip-version-check \
+    kafka-python==3.0.12 lz4 zstandard python-snappy confluent-kafka 2>&1 | grep -v 'as the .root. user' || true
+
+echo "== generated code is up to date"
+python3 Sources/KafkaProtocol/Schema/generate.py
+if ! git diff --quiet -- Sources/KafkaProtocol/Generated; then
+    git --no-pager diff --stat -- Sources/KafkaProtocol/Generated
+    echo "Sources/KafkaProtocol/Generated differs from the schemas: run generate.py and commit" >&2
+    exit 1
+fi
+
+echo "== schemas agree with kafka-python"
+python3 Tests/KafkaProtocolTests/Oracle/schema_agreement.py
+
+echo "== swift test"
+swift build --build-tests
+swift test --skip-build
