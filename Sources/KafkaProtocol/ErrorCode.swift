@@ -10,7 +10,7 @@ public enum ErrorCode: Int16, Error, Sendable, CaseIterable {
     case unknownTopicOrPartition = 3
     case invalidFetchSize = 4
     case leaderNotAvailable = 5
-    case notLeaderForPartition = 6
+    case notLeaderOrFollower = 6
     case requestTimedOut = 7
     case brokerNotAvailable = 8
     case replicaNotAvailable = 9
@@ -21,7 +21,7 @@ public enum ErrorCode: Int16, Error, Sendable, CaseIterable {
     case coordinatorLoadInProgress = 14
     case coordinatorNotAvailable = 15
     case notCoordinator = 16
-    case invalidTopic = 17
+    case invalidTopicException = 17
     case recordListTooLarge = 18
     case notEnoughReplicas = 19
     case notEnoughReplicasAfterAppend = 20
@@ -143,7 +143,7 @@ public enum ErrorCode: Int16, Error, Sendable, CaseIterable {
         case .unknownTopicOrPartition: return "UNKNOWN_TOPIC_OR_PARTITION"
         case .invalidFetchSize: return "INVALID_FETCH_SIZE"
         case .leaderNotAvailable: return "LEADER_NOT_AVAILABLE"
-        case .notLeaderForPartition: return "NOT_LEADER_FOR_PARTITION"
+        case .notLeaderOrFollower: return "NOT_LEADER_OR_FOLLOWER"
         case .requestTimedOut: return "REQUEST_TIMED_OUT"
         case .brokerNotAvailable: return "BROKER_NOT_AVAILABLE"
         case .replicaNotAvailable: return "REPLICA_NOT_AVAILABLE"
@@ -154,7 +154,7 @@ public enum ErrorCode: Int16, Error, Sendable, CaseIterable {
         case .coordinatorLoadInProgress: return "COORDINATOR_LOAD_IN_PROGRESS"
         case .coordinatorNotAvailable: return "COORDINATOR_NOT_AVAILABLE"
         case .notCoordinator: return "NOT_COORDINATOR"
-        case .invalidTopic: return "INVALID_TOPIC"
+        case .invalidTopicException: return "INVALID_TOPIC_EXCEPTION"
         case .recordListTooLarge: return "RECORD_LIST_TOO_LARGE"
         case .notEnoughReplicas: return "NOT_ENOUGH_REPLICAS"
         case .notEnoughReplicasAfterAppend: return "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
@@ -273,7 +273,7 @@ public enum ErrorCode: Int16, Error, Sendable, CaseIterable {
         switch self {
         case .unknownTopicOrPartition,
              .leaderNotAvailable,
-             .notLeaderForPartition,
+             .notLeaderOrFollower,
              .requestTimedOut,
              .replicaNotAvailable,
              .networkException,
