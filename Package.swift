@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "strait", targets: ["StraitCLI"]),
+        .executable(name: "strait-bench", targets: ["StraitBenchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -38,6 +39,11 @@ let package = Package(
                 "KafkaProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // `swift run -c release strait-bench`: codec benchmarks recorded in docs/benchmarks.md.
+        .executableTarget(
+            name: "StraitBenchmarks",
+            dependencies: ["KafkaProtocol", "CKafkaShims", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "KafkaProtocolTests",

@@ -142,6 +142,11 @@ int strait_crc32c_hardware(void) {
     return hardware;
 }
 
+uint32_t strait_crc32c_single_stream(uint32_t crc, const void *data, size_t length) {
+    if (strait_crc32c_hardware()) return ~hw_update_single(~crc, (const unsigned char *)data, length);
+    return strait_crc32c_portable(crc, data, length);
+}
+
 uint32_t strait_crc32c(uint32_t crc, const void *data, size_t length) {
     if (strait_crc32c_hardware()) return ~hw_update(~crc, (const unsigned char *)data, length);
     return strait_crc32c_portable(crc, data, length);
@@ -150,6 +155,10 @@ uint32_t strait_crc32c(uint32_t crc, const void *data, size_t length) {
 #else
 
 int strait_crc32c_hardware(void) { return 0; }
+
+uint32_t strait_crc32c_single_stream(uint32_t crc, const void *data, size_t length) {
+    return strait_crc32c_portable(crc, data, length);
+}
 
 uint32_t strait_crc32c(uint32_t crc, const void *data, size_t length) {
     return strait_crc32c_portable(crc, data, length);

@@ -135,7 +135,9 @@ def kp_decode(cls, v, data):
         obj, pos = decoder(memoryview(data), 0)
     except Exception as e:  # struct.error, IndexError, UnicodeDecodeError, ...
         raise OracleError(f"decode error: {type(e).__name__}: {e}") from None
-    if pos != len(data):
+    if pos > len(data):
+        raise OracleError(f"decode ran {pos - len(data)} bytes past the end of {len(data)}")
+    if pos < len(data):
         raise OracleError(f"decode used {pos} of {len(data)} bytes")
     return obj
 
@@ -211,9 +213,12 @@ def first_diff(want, got, path="$", ignore_extra=False):
             if d:
                 return d
         return None
-    same = (isinstance(want, bool) == isinstance(got, bool)) and (
-        want == got if not isinstance(want, (int, float)) or isinstance(want, bool)
-        else isinstance(got, (int, float)) and want == got)
+    if isinstance(want, bool) or isinstance(got, bool):
+        same = type(want) is type(got) and want == got
+    elif isinstance(want, (int, float)):
+        same = isinstance(got, (int, float)) and want == got
+    else:
+        same = type(want) is type(got) and want == got
     return None if same else (path, f"expected {short(want)}, got {short(got)}")
 
 
@@ -339,8 +344,7 @@ def generate(out_path, samples, seed):
             for i in range(samples + n_unknown):
                 tagged_body = i >= samples
                 try:
-                    builder.notes_prefix = msg.name
-                    obj = builder.struct(cls._struct, v, cls=cls)
+                    obj = builder.struct(cls._struct, v, cls=cls, path=msg.name + ".")
                     if tagged_body:  # top-level tags left at default so their section is empty
                         for f in cls._struct.tagged_fields(v)._fields:
                             setattr(obj, f.name, f.default)
@@ -384,7 +388,7 @@ def verify(in_path):
         problems = []
         cls = kp_class(name) if isinstance(name, str) else None
         if cls is None:
-            problems.append(f"message unknown to kafka-python")
+            problems.append("message unknown to kafka-python")
         else:
             try:
                 source = kp_decode(cls, v, bytes.fromhex(e["source_hex"]))
