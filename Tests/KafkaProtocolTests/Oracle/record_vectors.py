@@ -6,11 +6,19 @@ single-node Kafka broker well enough for real clients to run their normal flows,
 kafka-python's message classes, and records every request frame it receives (the whole frame
 after the 4-byte size prefix: request header + body). The clients are:
 
-  * kafka-python    (the installed version; producer per codec, idempotent + transactional
-                     producer, group consumer, admin client)
-  * confluent-kafka (librdkafka; producer per codec, idempotent + transactional producer,
-                     group consumer, admin client)
-  * kcat            (its bundled librdkafka; -P per codec, transactional -P, -C, -G, -L)
+  * kafka-python    (the installed version): KafkaProducer once per codec (idempotent by
+                     default), acks=1, acks=0, a 3-partition topic, transactional producer;
+                     KafkaConsumer with a group (fetch sessions, commit, offsets_for_times), and
+                     one resuming from a committed offset through a leader-epoch change
+                     (OffsetForLeaderEpoch); KafkaAdminClient (topics, configs, groups, ...)
+  * confluent-kafka (librdkafka): Producer once per codec, idempotent, 3-partition topic,
+                     transactional; Consumer with a group, and the leader-epoch resume; AdminClient
+  * kcat            (its bundled librdkafka): -P per codec, -P with transactions, -C, -G, -Q, -L
+
+The responder keeps a real little log per partition (produced batches are stored with their
+base offsets rewritten and served back by Fetch), group state (KIP-394 member-id round trip,
+one generation per join), committed offsets, KIP-227 fetch sessions and producer ids, so the
+clients get through their normal flows.
 
 ApiVersions advertises exactly the ranges Strait's codec implements (ADVERTISED below), so
 every client negotiates versions inside our range. An ApiVersions request above our max gets
@@ -18,7 +26,8 @@ the KIP-511 answer: error 35 (UNSUPPORTED_VERSION) in a v0 body listing our keys
 response header.
 
 Regenerate the vectors (needs python3 with kafka-python 3.x + lz4/zstandard/python-snappy,
-confluent-kafka, and kcat on PATH; takes about a minute):
+confluent-kafka, and kcat on PATH; takes a few seconds, every scenario is bounded by --timeout
+and the whole run by --budget):
 
     python3 Tests/KafkaProtocolTests/Oracle/record_vectors.py \
         --out Tests/KafkaProtocolTests/Vectors
@@ -30,16 +39,24 @@ Output: DIR/<client>.json for client in kafka-python, confluent-kafka, kcat: a J
   {"api_key": k, "api_version": v, "header_version": 1|2, "hex": "<header+body>",
    "note": "<scenario: what the client was doing>", "client_id": "...",
    # Produce only:
-   "compression": "none|gzip|snappy|lz4|zstd",
+   "compression": "none|gzip|snappy|lz4|zstd", "batch_compression": "...",
    "records": [{"key": str|null, "value": str|null, "headers": [[str, str|null], ...]}, ...],
-   "records_complete": true|false}
+   "records_complete": true|false,
+   # only on frames with bytes after the request body:
+   "trailing_bytes": "<hex>"}
 Frames are de-duplicated ignoring the correlation id (bytes 4..8 of the frame), and at most
 MAX_PER_VERSION frames are kept per (api_key, api_version) per client, picked round-robin across
 scenarios (Produce keeps one per scenario). For Produce, "records" lists the records carried by
 the frame's batches in frame order (topic, partition, batch, record), as the client was asked to
 send them (UTF-8 text; every one is cross-checked against the scenario's input), so a test can
 decompress the batches and compare; "records_complete" says whether the frame carries all
-records the scenario asked the client to send.
+records the scenario asked the client to send; "compression" is the codec the client was asked
+for and "batch_compression" the codec actually found in the batch attributes (they differ for
+kcat's gzip/snappy/lz4: librdkafka 2.0.2 only compresses those when the broker's Produce
+range includes v0, and Strait advertises 3-9; the kcat-produce-*-produce0 scenarios re-run them
+against a responder advertising Produce 0-9, which is the only deviation from Strait's ranges). "trailing_bytes" (hex), when present, marks a frame
+that carries bytes after the end of the request body (librdkafka's all-topics Metadata request
+does); a decoder that ignores them and re-encodes gets the frame without that suffix.
 
 After writing, every vector is decoded with kafka-python's request classes (header + body) and
 re-encoded; the per-client counts of clean decodes / byte-identical re-encodes are printed.
@@ -252,8 +269,10 @@ class Group:
 class Broker:
     """A single-node Kafka impostor (node 0) that records every request frame."""
 
-    def __init__(self, scenario, verbose=False):
+    def __init__(self, scenario, verbose=False, advertise_override=None):
         self.scenario = scenario
+        self.advertised = dict(ADVERTISED)
+        self.advertised.update({k: tuple(v) for k, v in (advertise_override or {}).items()})
         self.verbose = verbose
         self.lock = threading.RLock()
         self.cond = threading.Condition(self.lock)
@@ -263,6 +282,10 @@ class Broker:
         self.groups = {}
         self.committed = {}    # group -> {(topic, partition): (offset, metadata, leader_epoch)}
         self.pids = itertools.count(4000)
+        self.leader_epoch = 0
+        self.epoch_bump = False
+        self.fetch_sessions = {}
+        self.session_ids = itertools.count(7001)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -352,9 +375,9 @@ class Broker:
             print("  [%s] %s v%d corr=%d client=%s (%d bytes)" % (
                 self.scenario, API_NAMES.get(api_key, api_key), api_version, corr, client_id,
                 len(frame)), flush=True)
-        if api_key == 18 and api_version > ADVERTISED[18][1]:
+        if api_key == 18 and api_version > self.advertised[18][1]:
             return self._kip511(corr)
-        rng = ADVERTISED.get(api_key)
+        rng = self.advertised.get(api_key)
         if rng is None or not rng[0] <= api_version <= rng[1]:
             self.problems.append("unadvertised %s v%d from %s" % (
                 API_NAMES.get(api_key, api_key), api_version, client_id))
@@ -386,7 +409,7 @@ class Broker:
     def _kip511(self, corr):
         R = RESPONSES[18]
         keys = [R.ApiVersion(api_key=k, min_version=lo, max_version=hi)
-                for k, (lo, hi) in sorted(ADVERTISED.items())]
+                for k, (lo, hi) in sorted(self.advertised.items())]
         resp = R(version=0, error_code=35, api_keys=keys)
         resp.with_header(correlation_id=corr)
         return resp.encode(header=True, framed=True)
@@ -443,7 +466,7 @@ class Broker:
     def h_18(self, req, v, cid):  # ApiVersions
         R = RESPONSES[18]
         keys = [R.ApiVersion(api_key=k, min_version=lo, max_version=hi)
-                for k, (lo, hi) in sorted(ADVERTISED.items())]
+                for k, (lo, hi) in sorted(self.advertised.items())]
         return R(version=v, error_code=0, api_keys=keys, throttle_time_ms=0)
 
     def h_3(self, req, v, cid):  # Metadata
@@ -471,7 +494,7 @@ class Broker:
                                     partitions=[]))
                     continue
                 t = self.topics[name]
-                parts = [P(error_code=0, partition_index=i, leader_id=0, leader_epoch=0,
+                parts = [P(error_code=0, partition_index=i, leader_id=0, leader_epoch=self.leader_epoch,
                            replica_nodes=[0], isr_nodes=[0], offline_replicas=[])
                          for i in range(len(t["parts"]))]
                 topics.append(T(error_code=0, name=name, topic_id=t["id"], is_internal=False,
@@ -501,45 +524,70 @@ class Broker:
             return None
         return R(version=v, responses=out, throttle_time_ms=0)
 
-    def h_1(self, req, v, cid):  # Fetch
+    def h_1(self, req, v, cid):  # Fetch (with KIP-227 fetch sessions from v7)
         R = RESPONSES[1]
         TR = R.FetchableTopicResponse
         PD = TR.PartitionData
         wait_until = time.time() + min(max(req.max_wait_ms, 0), 500) / 1000.0
-
-        def available():
-            for t in req.topics:
-                info = self.topics.get(t.topic)
-                for p in t.partitions:
-                    if info is None or p.partition >= len(info["hw"]) or p.fetch_offset < info["hw"][p.partition]:
-                        return True
-            return False
-
+        asked = collections.OrderedDict()
+        for t in req.topics:
+            for p in t.partitions:
+                asked[(t.topic, p.partition)] = (p.fetch_offset, p.current_leader_epoch if v >= 9 else -1)
+        sid, epoch = (req.session_id, req.session_epoch) if v >= 7 else (0, -1)
         with self.cond:
-            while not self.closed and not available() and time.time() < wait_until:
+            if epoch == 0:                       # full fetch that opens a new session
+                sid = next(self.session_ids)
+                session = self.fetch_sessions[sid] = collections.OrderedDict(asked)
+                incremental = False
+            elif sid != 0 and epoch > 0:         # incremental fetch on an open session
+                session = self.fetch_sessions.get(sid)
+                if session is None:
+                    return R(version=v, throttle_time_ms=0, error_code=70, session_id=0, responses=[])
+                session.update(asked)
+                for ft in req.forgotten_topics_data:
+                    for p in ft.partitions:
+                        session.pop((ft.topic, p), None)
+                incremental = True
+            else:                                # sessionless (epoch -1), closes any session
+                self.fetch_sessions.pop(sid, None)
+                session, sid, incremental = asked, 0, False
+
+            def ready(key, pos):
+                info = self.topics.get(key[0])
+                return (info is None or key[1] >= len(info["hw"]) or pos[0] != info["hw"][key[1]]
+                        or 0 <= pos[1] < self.leader_epoch)
+
+            while (not self.closed and time.time() < wait_until
+                   and not any(ready(k, o) for k, o in session.items())):
                 self.cond.wait(max(0.0, wait_until - time.time()))
-            responses = []
-            for t in req.topics:
-                info = self.topics.get(t.topic)
-                parts = []
-                for p in t.partitions:
-                    if info is None or p.partition >= len(info["hw"]):
-                        parts.append(PD(partition_index=p.partition, error_code=3, high_watermark=-1,
-                                        last_stable_offset=-1, log_start_offset=-1,
-                                        aborted_transactions=None, preferred_read_replica=-1, records=b""))
-                        continue
-                    hw = info["hw"][p.partition]
-                    if p.fetch_offset > hw:
+            by_topic = collections.OrderedDict()
+            bump = False
+            for (topic, part), (offset, leader_epoch) in session.items():
+                if incremental and (topic, part) not in asked and not ready((topic, part), (offset, leader_epoch)):
+                    continue                     # unchanged partitions are left out
+                info = self.topics.get(topic)
+                if info is None or part >= len(info["hw"]):
+                    pd = PD(partition_index=part, error_code=3, high_watermark=-1, last_stable_offset=-1,
+                            log_start_offset=-1, aborted_transactions=None, preferred_read_replica=-1,
+                            records=b"")
+                else:
+                    hw = info["hw"][part]
+                    if 0 <= leader_epoch < self.leader_epoch:
+                        err, recs = 74, b""  # FENCED_LEADER_EPOCH: the client has a stale leader epoch
+                    elif offset > hw or offset < 0:
                         err, recs = 1, b""   # OFFSET_OUT_OF_RANGE
                     else:
-                        err, recs = 0, self.read(t.topic, p.partition, p.fetch_offset,
-                                                 max(p.partition_max_bytes, 1))
-                    parts.append(PD(partition_index=p.partition, error_code=err, high_watermark=hw,
-                                    last_stable_offset=hw, log_start_offset=0,
-                                    aborted_transactions=[] if req.isolation_level == 1 else None,
-                                    preferred_read_replica=-1, records=recs))
-                responses.append(TR(topic=t.topic, partitions=parts))
-        return R(version=v, throttle_time_ms=0, error_code=0, session_id=0, responses=responses)
+                        err, recs = 0, self.read(topic, part, offset, 1 << 20)
+                        bump = bump or bool(recs)
+                    pd = PD(partition_index=part, error_code=err, high_watermark=hw, last_stable_offset=hw,
+                            log_start_offset=0, aborted_transactions=[] if req.isolation_level == 1 else None,
+                            preferred_read_replica=-1, records=recs)
+                by_topic.setdefault(topic, []).append(pd)
+            responses = [TR(topic=t, partitions=ps) for t, ps in by_topic.items()]
+            if bump and self.epoch_bump:         # new leader epoch after the first data: the client
+                self.epoch_bump = False          # gets FENCED_LEADER_EPOCH, refreshes metadata and
+                self.leader_epoch += 1           # validates its position (OffsetForLeaderEpoch)
+        return R(version=v, throttle_time_ms=0, error_code=0, session_id=sid, responses=responses)
 
     def h_2(self, req, v, cid):  # ListOffsets
         R = RESPONSES[2]
@@ -558,7 +606,7 @@ class Broker:
                     hw = info["hw"][p.partition_index]
                     off = {-1: hw, -2: 0, -3: hw}.get(p.timestamp, 0)
                     parts.append(PR(partition_index=p.partition_index, error_code=0, timestamp=-1,
-                                    offset=off, leader_epoch=0))
+                                    offset=off, leader_epoch=self.leader_epoch))
                 out.append(TR(name=t.name, partitions=parts))
         return R(version=v, throttle_time_ms=0, topics=out)
 
@@ -860,7 +908,8 @@ class Broker:
                 for p in t.partitions:
                     known = info is not None and p.partition < len(info["hw"])
                     parts.append(T.EpochEndOffset(error_code=0 if known else 3, partition=p.partition,
-                                                  leader_epoch=0 if known else -1,
+                                                  leader_epoch=min(p.leader_epoch, self.leader_epoch)
+                                                  if known else -1,
                                                   end_offset=info["hw"][p.partition] if known else -1))
                 out.append(T(topic=t.topic, partitions=parts))
         return R(version=v, throttle_time_ms=0, topics=out)
@@ -929,9 +978,22 @@ def scenarios():
                "compression": "gzip", "topic": "kp-txn", "records": make_records("kp-txn", 2),
                "note": "kafka-python transactional KafkaProducer (transactional_id, gzip, "
                        "send_offsets_to_transaction, commit)"})
+    sc.append({"name": "kp-produce-acks0", "client": "kafka-python", "kind": "kp_produce",
+               "compression": "lz4", "topic": "kp-acks0", "records": make_records("kp-acks0", 2),
+               "extra": {"acks": 0, "enable_idempotence": False},
+               "note": "kafka-python KafkaProducer acks=0 (no ProduceResponse) compression_type=lz4"})
+    sc.append({"name": "kp-produce-multi", "client": "kafka-python", "kind": "kp_produce",
+               "compression": "snappy", "topic": "kp-multi", "partitions": 3,
+               "records": make_records("kp-multi", 6),
+               "note": "kafka-python KafkaProducer snappy, 6 keyed records over a 3-partition topic"})
     sc.append({"name": "kp-consume-group", "client": "kafka-python", "kind": "kp_consume",
-               "topic": "kp-consume", "seed": True,
-               "note": "kafka-python KafkaConsumer group_id subscribe/poll/commit/close"})
+               "topic": "kp-consume", "seed": True, "group": "kp-group",
+               "note": "kafka-python KafkaConsumer group_id subscribe/poll (fetch sessions)/commit/"
+                       "offsets_for_times/end_offsets/close"})
+    sc.append({"name": "kp-consume-resume", "client": "kafka-python", "kind": "kp_consume",
+               "topic": "kp-resume", "seed": True, "group": "kp-resume-group", "seed_commit": 2, "epoch_bump": True,
+               "note": "kafka-python KafkaConsumer resuming from a committed offset (2, leader epoch 0); the leader epoch "
+                       "then moves to 1 (FENCED_LEADER_EPOCH, metadata refresh, OffsetForLeaderEpoch)"})
     sc.append({"name": "kp-admin", "client": "kafka-python", "kind": "kp_admin", "topic": "kp-admin-seed",
                "seed": True, "seed_group": True,
                "note": "kafka-python KafkaAdminClient"})
@@ -946,24 +1008,44 @@ def scenarios():
     sc.append({"name": "ck-produce-txn", "client": "confluent-kafka", "kind": "ck_txn",
                "compression": "zstd", "topic": "ck-txn", "records": make_records("ck-txn", 2),
                "note": "confluent-kafka transactional Producer (zstd, send_offsets_to_transaction, commit)"})
+    sc.append({"name": "ck-produce-multi", "client": "confluent-kafka", "kind": "ck_produce",
+               "compression": "snappy", "topic": "ck-multi", "partitions": 3,
+               "records": make_records("ck-multi", 6),
+               "note": "confluent-kafka Producer snappy, 6 keyed records over a 3-partition topic"})
     sc.append({"name": "ck-consume-group", "client": "confluent-kafka", "kind": "ck_consume",
-               "topic": "ck-consume", "seed": True,
+               "topic": "ck-consume", "seed": True, "group": "ck-group",
                "note": "confluent-kafka Consumer group.id subscribe/poll/commit/close"})
+    sc.append({"name": "ck-consume-resume", "client": "confluent-kafka", "kind": "ck_consume",
+               "topic": "ck-resume", "seed": True, "group": "ck-resume-group", "seed_commit": 2, "epoch_bump": True,
+               "note": "confluent-kafka Consumer resuming from a committed offset (2, leader epoch 0); the leader epoch "
+                       "then moves to 1 (FENCED_LEADER_EPOCH, metadata refresh, OffsetForLeaderEpoch)"})
     sc.append({"name": "ck-admin", "client": "confluent-kafka", "kind": "ck_admin", "topic": "ck-admin-seed",
                "seed": True, "seed_group": True, "note": "confluent-kafka AdminClient"})
     for c in CODECS:
         sc.append({"name": "kcat-produce-%s" % c, "client": "kcat", "kind": "kcat_produce",
                    "compression": c, "topic": "kcat-%s" % c,
+                   "codec_caveat": " (librdkafka 2.0.2 gates gzip/snappy/lz4 on the broker's Produce "
+                                   "range including v0; Strait advertises 3-9, so it sends them "
+                                   "uncompressed)" if c in ("gzip", "snappy", "lz4") else "",
                    "records": make_records("kcat-" + c, 3, headers=[["h-src", "kcat"], ["h-codec", c]]),
                    "note": "kcat -P%s -K: -H h-src=kcat -H h-codec=%s" % ("" if c == "none" else " -z " + c, c)})
-    sc.append({"name": "kcat-produce-txn", "client": "kcat", "kind": "kcat_produce", "compression": "snappy",
+    for c in ["gzip", "snappy", "lz4"]:
+        sc.append({"name": "kcat-produce-%s-produce0" % c, "client": "kcat", "kind": "kcat_produce",
+                   "compression": c, "topic": "kcat-%s-p0" % c, "advertise": {0: (0, 9)},
+                   "records": make_records("kcat-p0-" + c, 3, headers=[["h-src", "kcat"], ["h-codec", c]]),
+                   "note": "kcat -P -z %s -K: -H ..., broker advertising Produce 0-9 instead of Strait's 3-9 "
+                           "(librdkafka 2.0.2 only compresses gzip/snappy/lz4 if the broker's Produce "
+                           "range includes v0)" % c})
+    sc.append({"name": "kcat-produce-txn", "client": "kcat", "kind": "kcat_produce", "compression": "zstd",
                "topic": "kcat-txn", "records": make_records("kcat-txn", 2, headers=[["h-src", "kcat"]]),
                "extra": ["-X", "transactional.id=kcat-txn"],
-               "note": "kcat -P -z snappy -X transactional.id=kcat-txn"})
+               "note": "kcat -P -z zstd -X transactional.id=kcat-txn"})
     sc.append({"name": "kcat-consume", "client": "kcat", "kind": "kcat_consume", "topic": "kcat-consume",
                "seed": True, "note": "kcat -C -o beginning -e (simple consumer)"})
     sc.append({"name": "kcat-consume-group", "client": "kcat", "kind": "kcat_group", "topic": "kcat-group",
-               "seed": True, "note": "kcat -G (balanced consumer group, auto commit)"})
+               "seed": True, "note": "kcat -G (balanced consumer group, auto.offset.reset=earliest, auto commit)"})
+    sc.append({"name": "kcat-query", "client": "kcat", "kind": "kcat_query", "topic": "kcat-query",
+               "seed": True, "note": "kcat -Q -t topic:0:<timestamp> (offsets for a timestamp)"})
     sc.append({"name": "kcat-metadata", "client": "kcat", "kind": "kcat_metadata", "topic": "kcat-meta",
                "seed": True, "note": "kcat -L (metadata list)"})
     return sc
@@ -1012,18 +1094,25 @@ def drive_kp_txn(sc, bootstrap):
 
 def drive_kp_consume(sc, bootstrap):
     from kafka import KafkaConsumer, TopicPartition
-    c = KafkaConsumer(bootstrap_servers=bootstrap, client_id="strait-oracle-kp", group_id="kp-group",
+    c = KafkaConsumer(bootstrap_servers=bootstrap, client_id="strait-oracle-kp", group_id=sc["group"],
                       auto_offset_reset="earliest", enable_auto_commit=False, fetch_max_wait_ms=300,
                       session_timeout_ms=10000, heartbeat_interval_ms=1000, request_timeout_ms=12000)
     c.subscribe([sc["topic"]])
+    want = SEED_COUNT - sc.get("seed_commit", 0)
     got = 0
     deadline = time.time() + 20
-    while got < SEED_COUNT and time.time() < deadline:
+    while got < want and time.time() < deadline:
         for _tp, recs in c.poll(timeout_ms=500).items():
             got += len(recs)
-    print("kafka-python consumed", got)
+    linger = time.time() + 1.5   # a few more (empty, long-polling) fetches and a heartbeat
+    while time.time() < linger:
+        c.poll(timeout_ms=300)
+    print("kafka-python consumed", got, "of", want)
     c.commit()
-    print("committed:", c.committed(TopicPartition(sc["topic"], 0)))
+    tp = TopicPartition(sc["topic"], 0)
+    print("committed:", c.committed(tp))
+    _try("offsets_for_times", lambda: c.offsets_for_times({tp: 1_700_000_000_001}))
+    _try("end_offsets", lambda: c.end_offsets([tp]))
     c.close()
 
 
@@ -1037,6 +1126,7 @@ def _try(label, fn):
 
 def drive_kp_admin(sc, bootstrap):
     from kafka import TopicPartition
+    from kafka.structs import OffsetAndMetadata
     from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, OffsetSpec
     a = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="strait-oracle-kp", request_timeout_ms=8000)
     t = "kp-admin-new"
@@ -1059,7 +1149,7 @@ def drive_kp_admin(sc, bootstrap):
     _try("describe_groups", lambda: a.describe_groups(["seed-group"]))
     _try("list_group_offsets", lambda: a.list_group_offsets({"seed-group": None}))
     _try("alter_group_offsets", lambda: a.alter_group_offsets(
-        "seed-group", {TopicPartition(sc["topic"], 0): 2}))
+        "seed-group", {TopicPartition(sc["topic"], 0): OffsetAndMetadata(2, "altered", -1)}))
     _try("delete_group_offsets", lambda: a.delete_group_offsets(
         "seed-group", [TopicPartition(sc["topic"], 0)]))
     _try("list_partition_offsets", lambda: a.list_partition_offsets(
@@ -1111,18 +1201,22 @@ def drive_ck_txn(sc, bootstrap):
 
 def drive_ck_consume(sc, bootstrap):
     from confluent_kafka import Consumer, TopicPartition
-    c = Consumer(_ck_conf({"bootstrap.servers": bootstrap, "group.id": "ck-group",
+    c = Consumer(_ck_conf({"bootstrap.servers": bootstrap, "group.id": sc["group"],
                            "auto.offset.reset": "earliest", "enable.auto.commit": False,
                            "session.timeout.ms": 10000, "heartbeat.interval.ms": 1000,
                            "fetch.wait.max.ms": 300}))
     c.subscribe([sc["topic"]])
+    want = SEED_COUNT - sc.get("seed_commit", 0)
     got = 0
     deadline = time.time() + 20
-    while got < SEED_COUNT and time.time() < deadline:
+    while got < want and time.time() < deadline:
         m = c.poll(0.5)
         if m is not None and not m.error():
             got += 1
-    print("confluent-kafka consumed", got)
+    linger = time.time() + 1.5   # a few more (empty, long-polling) fetches and a heartbeat
+    while time.time() < linger:
+        c.poll(0.3)
+    print("confluent-kafka consumed", got, "of", want)
     _try("commit", lambda: c.commit(asynchronous=False))
     _try("committed", lambda: c.committed([TopicPartition(sc["topic"], 0)], timeout=5))
     c.close()
@@ -1193,18 +1287,30 @@ def kcat_command(sc, bootstrap):
         return base + ["-C", "-t", sc["topic"], "-p", "0", "-o", "beginning", "-e", "-c", str(SEED_COUNT),
                        "-f", "%k=%s\\n"], None
     if kind == "kcat_group":
-        return base + ["-G", "kcat-group", "-o", "beginning", "-e", "-c", str(SEED_COUNT),
+        return base + ["-G", "kcat-group", "-e", "-c", str(SEED_COUNT), "-X", "auto.offset.reset=earliest",
                        "-X", "auto.commit.interval.ms=300", "-X", "session.timeout.ms=10000",
                        "-f", "%k=%s\\n", sc["topic"]], None
+    if kind == "kcat_query":
+        return base + ["-Q", "-t", "%s:0:1700000000001" % sc["topic"]], None
     if kind == "kcat_metadata":
         return base + ["-L"], None
     raise ValueError(kind)
 
 
-def run_scenario(sc, timeout, verbose):
-    broker = Broker(sc["name"], verbose=verbose)
+def run_scenario(sc, timeout, verbose, deadline=None):
+    if deadline is not None:
+        timeout = min(timeout, deadline - time.time())
+        if timeout < 1:
+            return {"scenario": sc, "status": "skipped (budget)", "elapsed": 0.0, "output": "",
+                    "frames": [], "problems": []}
+    broker = Broker(sc["name"], verbose=verbose, advertise_override=sc.get("advertise"))
     if sc.get("seed"):
         broker.seed(sc["topic"], SEED_TOPIC_RECORDS)
+    broker.epoch_bump = sc.get("epoch_bump", False)
+    if sc.get("partitions"):
+        broker.create_topic(sc["topic"], sc["partitions"])
+    if sc.get("seed_commit"):
+        broker.committed[sc["group"]] = {(sc["topic"], 0): (sc["seed_commit"], "seeded", 0)}
     if sc.get("seed_group"):
         g = broker._group("seed-group")
         g.members["seed-member-1"] = {"client_id": "seed-client", "protocol_type": "consumer",
@@ -1254,10 +1360,12 @@ def produce_extras(frame, api_version, sc):
     if got - exp:
         issues.append("records not asked for: %s" % list(got - exp))
     if codecs != {sc.get("compression", "none")}:
-        issues.append("batch codecs %s, asked for %s" % (sorted(codecs), sc.get("compression")))
+        issues.append("batch codecs %s, asked for %s%s" % (sorted(codecs), sc.get("compression"),
+                                                          sc.get("codec_caveat", "")))
     if not crc_ok:
         issues.append("CRC mismatch")
-    return {"compression": sc.get("compression", "none"), "records": recs,
+    return {"compression": sc.get("compression", "none"),
+            "batch_compression": ",".join(sorted(codecs)) or "none", "records": recs,
             "records_complete": got == exp}, issues
 
 
@@ -1286,19 +1394,38 @@ def select_vectors(results, client):
                     issues += ["%s: %s" % (sc["name"], p) for p in probs]
                 except Exception as e:  # noqa: BLE001
                     issues.append("%s: produce decode failed: %r" % (sc["name"], e))
+            try:
+                _, again = kp_roundtrip(frame, f["api_key"], f["api_version"])
+                if again != frame and frame.startswith(again):
+                    entry["trailing_bytes"] = frame[len(again):].hex()
+            except Exception:  # noqa: BLE001
+                pass
             buckets.setdefault((f["api_key"], f["api_version"]), collections.OrderedDict()) \
                 .setdefault(sc["name"], []).append(entry)
     out = []
     for (k, v), by_sc in sorted(buckets.items()):
         cap = max(MAX_PER_VERSION, len(by_sc)) if k == 0 else MAX_PER_VERSION
-        queues = [collections.deque(lst) for lst in by_sc.values()]
-        picked = []
+        # Frames kafka-python cannot re-encode byte-identically come first; then round-robin.
+        picked = [e for lst in by_sc.values() for e in lst if e.get("trailing_bytes")][:cap]
+        queues = [collections.deque(e for e in lst if not e.get("trailing_bytes")) for lst in by_sc.values()]
         while len(picked) < cap and any(queues):
             for q in queues:
                 if q and len(picked) < cap:
                     picked.append(q.popleft())
         out += picked
     return out, issues
+
+
+def kp_roundtrip(frame, api_key, api_version):
+    """Decodes a request frame with kafka-python and re-encodes it: (object, bytes)."""
+    cls = REQUESTS.get(api_key)
+    if cls is None or api_version > cls.max_version:
+        raise LookupError("kafka-python has no class for this version")
+    obj = cls.decode(frame, version=api_version, header=True)
+    hdr = obj.header
+    if (hdr.request_api_key, hdr.request_api_version) != (api_key, api_version):
+        raise ValueError("header mismatch")
+    return obj, bytes(obj.encode(header=True))
 
 
 def check_vectors(vectors):
@@ -1309,12 +1436,8 @@ def check_vectors(vectors):
         k, v = vec["api_key"], vec["api_version"]
         frame = bytes.fromhex(vec["hex"])
         label = "%s v%d (%s)" % (API_NAMES.get(k, k), v, vec["note"].split(":")[0])
-        cls = REQUESTS.get(k)
-        if cls is None or v > cls.max_version:
-            failures.append("%s: kafka-python has no class for this version" % label)
-            continue
         try:
-            obj = cls.decode(frame, version=v, header=True)
+            obj = REQUESTS[k].decode(frame, version=v, header=True)
             hdr = obj.header
             assert (hdr.request_api_key, hdr.request_api_version) == (k, v), "header mismatch"
             ok += 1
@@ -1322,9 +1445,14 @@ def check_vectors(vectors):
             failures.append("%s: decode failed: %r" % (label, e))
             continue
         try:
-            again = obj.encode(header=True)
-            if bytes(again) == frame:
+            again = bytes(obj.encode(header=True))
+            if again == frame:
                 same += 1
+            elif frame.startswith(again):
+                failures.append("%s: frame has %d trailing bytes after the body (%s) that kafka-python "
+                                "ignores; re-encode is the frame without them%s" % (
+                                    label, len(frame) - len(again), frame[len(again):].hex(),
+                                    " (annotated as trailing_bytes)" if vec.get("trailing_bytes") else ""))
             else:
                 failures.append("%s: re-encode differs (%d vs %d bytes)" % (label, len(again), len(frame)))
         except Exception as e:  # noqa: BLE001
@@ -1332,7 +1460,7 @@ def check_vectors(vectors):
         if k == 0 and "records" in vec:
             try:
                 _, probs = produce_extras(frame, v, {"records": vec["records"],
-                                                     "compression": vec["compression"]})
+                                                     "compression": vec["batch_compression"]})
                 failures += ["%s: %s" % (label, p) for p in probs]
             except Exception as e:  # noqa: BLE001
                 failures.append("%s: records check failed: %r" % (label, e))
@@ -1378,7 +1506,8 @@ def main():
     ap.add_argument("--out", default=DEFAULT_OUT, help="output directory (default: %(default)s)")
     ap.add_argument("--only", action="append", help="run only scenarios whose name contains this")
     ap.add_argument("--jobs", type=int, default=6)
-    ap.add_argument("--timeout", type=float, default=45.0, help="per-scenario timeout, seconds")
+    ap.add_argument("--timeout", type=float, default=30.0, help="per-scenario timeout, seconds")
+    ap.add_argument("--budget", type=float, default=100.0, help="whole-run budget, seconds")
     ap.add_argument("--check-only", action="store_true")
     ap.add_argument("--show-output", action="store_true", help="print each client's output")
     ap.add_argument("-v", "--verbose", action="store_true")
@@ -1412,7 +1541,8 @@ def main():
         todo = [s for s in todo if s["client"] != "kcat"]
     results = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as ex:
-        futs = {ex.submit(run_scenario, s, args.timeout, args.verbose): s for s in todo}
+        deadline = time.time() + args.budget
+        futs = {ex.submit(run_scenario, s, args.timeout, args.verbose, deadline): s for s in todo}
         for fut in concurrent.futures.as_completed(futs):
             res = fut.result()
             sc = res["scenario"]
