@@ -118,3 +118,33 @@ final class FramingTests: XCTestCase {
         XCTAssertEqual(try ApiVersionsResponse.decodeComplete(from: b, version: 3).finalizedFeaturesEpoch, 7)
     }
 }
+
+final class ConsumerProtocolTests: XCTestCase {
+    func testSubscriptionAndAssignmentCarryTheirVersion() throws {
+        let subscription = ConsumerProtocolSubscription(
+            topics: ["orders", "payments"], userData: ByteBuffer(bytes: [1, 2]),
+            ownedPartitions: [.init(topic: "orders", partitions: [0, 2])], generationId: 4, rackId: "r1")
+        for version in ConsumerProtocolSubscription.supportedVersions {
+            let bytes = try subscription.encodedWithVersionPrefix(version: version)
+            XCTAssertEqual(bytes.getInteger(at: 0, as: Int16.self), version)
+            let (readVersion, decoded) = try ConsumerProtocolSubscription.decodeWithVersionPrefix(from: bytes)
+            XCTAssertEqual(readVersion, version)
+            XCTAssertEqual(decoded.topics, ["orders", "payments"])
+            XCTAssertEqual(decoded.ownedPartitions.isEmpty, version < 1)
+        }
+        let assignment = ConsumerProtocolAssignment(assignedPartitions: [.init(topic: "orders", partitions: [1])])
+        let bytes = try assignment.encodedWithVersionPrefix(version: 3)
+        XCTAssertEqual(try ConsumerProtocolAssignment.decodeWithVersionPrefix(from: bytes).message, assignment)
+    }
+
+    func testANewerSubscriptionVersionIsReadAsOurNewest() throws {
+        // A version-9 subscription from a future client: v3 layout plus an appended field.
+        var bytes = try ConsumerProtocolSubscription(topics: ["t"], rackId: "r").encodedWithVersionPrefix(version: 3)
+        bytes.setInteger(Int16(9), at: 0)
+        bytes.writeInteger(Int32(12345))
+        let (version, decoded) = try ConsumerProtocolSubscription.decodeWithVersionPrefix(from: bytes)
+        XCTAssertEqual(version, 9)
+        XCTAssertEqual(decoded.topics, ["t"])
+        XCTAssertEqual(decoded.rackId, "r")
+    }
+}
