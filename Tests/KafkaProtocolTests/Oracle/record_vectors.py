@@ -441,6 +441,21 @@ class Broker:
             self.cond.notify_all()
             return base
 
+    def preset(self, topic, records_blob, partition=0, partitions=1):
+        """Creates topic (if new) and puts records_blob's batches in partition verbatim (base offsets
+        kept as encoded); the high watermark becomes the end of the last batch and the log start
+        offset (ListOffsets earliest) the first batch's base offset."""
+        self.create_topic(topic, partitions)
+        with self.lock:
+            t = self.topics[topic]
+            batches = split_batches(records_blob)
+            t["parts"][partition] = list(batches)
+            ends = [struct.unpack_from(">q", b, 0)[0] + batch_record_count(b) for b in batches]
+            t["hw"][partition] = max(ends) if ends else 0
+            t.setdefault("start", [0] * len(t["parts"]))[partition] = \
+                struct.unpack_from(">q", batches[0], 0)[0] if batches else 0
+            self.cond.notify_all()
+
     def seed(self, topic, batches_records, partitions=1):
         self.create_topic(topic, partitions)
         for codec, recs in batches_records:
@@ -604,7 +619,8 @@ class Broker:
                                         offset=-1, leader_epoch=-1))
                         continue
                     hw = info["hw"][p.partition_index]
-                    off = {-1: hw, -2: 0, -3: hw}.get(p.timestamp, 0)
+                    start = info.get("start", [0] * len(info["hw"]))[p.partition_index]
+                    off = {-1: hw, -2: start, -3: hw}.get(p.timestamp, start)
                     parts.append(PR(partition_index=p.partition_index, error_code=0, timestamp=-1,
                                     offset=off, leader_epoch=self.leader_epoch))
                 out.append(TR(name=t.name, partitions=parts))
@@ -941,6 +957,15 @@ class Broker:
                 out.append(T(name=t.name, partitions=[T.TxnOffsetCommitResponsePartition(
                     partition_index=p.partition_index, error_code=0) for p in t.partitions]))
         return R(version=v, throttle_time_ms=0, topics=out)
+
+
+def start_responder(topics, advertise_override=None, name="responder", verbose=False):
+    """Starts a responder (call .stop() when done; .bootstrap is "127.0.0.1:PORT") whose topics
+    are preset: topics maps a topic name to the raw record-batch bytes its partition 0 holds."""
+    broker = Broker(name, verbose=verbose, advertise_override=advertise_override)
+    for topic, blob in topics.items():
+        broker.preset(topic, blob)
+    return broker
 
 
 # --------------------------------------------------------------------------------------------
