@@ -30,4 +30,18 @@ python3 Tests/KafkaProtocolTests/Oracle/schema_agreement.py
 
 echo "== swift test"
 swift build --build-tests
-swift test --skip-build
+log=$(mktemp)
+set +e
+swift test --skip-build --disable-swift-testing 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+summary=$(grep -E "^[[:space:]]+Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1)
+failed=$(grep -cE "^Test Case '.*' failed" "$log" || true)
+rm -f "$log"
+executed=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$summary")
+if [ -z "$summary" ] || [ "$executed" -eq 0 ]; then
+    echo "swift test ran no test" >&2
+    exit 1
+fi
+echo "swift: $((executed - failed)) passed, $failed failed"
+exit "$status"
