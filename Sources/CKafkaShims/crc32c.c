@@ -101,40 +101,34 @@ static void detect(void) {
     }
 }
 
+/* Runs three streams over consecutive blocks of `block` bytes and joins them; `block` is a
+   multiple of 8 and `shift` the tables for that length. Returns the bytes consumed. */
 __attribute__((target("sse4.2")))
+static size_t three_streams(uint32_t *crc, const unsigned char *p, size_t n, size_t block, uint32_t shift[4][256]) {
+    size_t done = 0;
+    while (n - done >= 3 * block) {
+        const unsigned char *q = p + done;
+        uint64_t c0 = *crc, c1 = 0, c2 = 0;
+        for (size_t i = 0; i < block; i += 8) {
+            uint64_t w0, w1, w2;
+            memcpy(&w0, q + i, 8);
+            memcpy(&w1, q + block + i, 8);
+            memcpy(&w2, q + 2 * block + i, 8);
+            c0 = _mm_crc32_u64(c0, w0);
+            c1 = _mm_crc32_u64(c1, w1);
+            c2 = _mm_crc32_u64(c2, w2);
+        }
+        *crc = apply_shift(shift, apply_shift(shift, (uint32_t)c0) ^ (uint32_t)c1) ^ (uint32_t)c2;
+        done += 3 * block;
+    }
+    return done;
+}
+
 static uint32_t hw_update(uint32_t crc, const unsigned char *p, size_t n) {
-    while (n && ((uintptr_t)p & 7)) { crc = _mm_crc32_u8(crc, *p++); n--; }
-    while (n >= 3 * LONG_BLOCK) {
-        uint64_t c0 = crc, c1 = 0, c2 = 0;
-        for (size_t i = 0; i < LONG_BLOCK; i += 8) {
-            uint64_t w0, w1, w2;
-            memcpy(&w0, p + i, 8);
-            memcpy(&w1, p + LONG_BLOCK + i, 8);
-            memcpy(&w2, p + 2 * LONG_BLOCK + i, 8);
-            c0 = _mm_crc32_u64(c0, w0);
-            c1 = _mm_crc32_u64(c1, w1);
-            c2 = _mm_crc32_u64(c2, w2);
-        }
-        crc = apply_shift(shift_long, apply_shift(shift_long, (uint32_t)c0) ^ (uint32_t)c1) ^ (uint32_t)c2;
-        p += 3 * LONG_BLOCK;
-        n -= 3 * LONG_BLOCK;
-    }
-    while (n >= 3 * SHORT_BLOCK) {
-        uint64_t c0 = crc, c1 = 0, c2 = 0;
-        for (size_t i = 0; i < SHORT_BLOCK; i += 8) {
-            uint64_t w0, w1, w2;
-            memcpy(&w0, p + i, 8);
-            memcpy(&w1, p + SHORT_BLOCK + i, 8);
-            memcpy(&w2, p + 2 * SHORT_BLOCK + i, 8);
-            c0 = _mm_crc32_u64(c0, w0);
-            c1 = _mm_crc32_u64(c1, w1);
-            c2 = _mm_crc32_u64(c2, w2);
-        }
-        crc = apply_shift(shift_short, apply_shift(shift_short, (uint32_t)c0) ^ (uint32_t)c1) ^ (uint32_t)c2;
-        p += 3 * SHORT_BLOCK;
-        n -= 3 * SHORT_BLOCK;
-    }
-    return hw_update_single(crc, p, n);
+    while (n && ((uintptr_t)p & 7)) { crc = hw_update_single(crc, p, 1); p++; n--; }
+    size_t done = three_streams(&crc, p, n, LONG_BLOCK, shift_long);
+    done += three_streams(&crc, p + done, n - done, SHORT_BLOCK, shift_short);
+    return hw_update_single(crc, p + done, n - done);
 }
 
 int strait_crc32c_hardware(void) {
