@@ -27,7 +27,14 @@ let package = Package(
             ],
             exclude: ["Schema"]
         ),
-        .target(name: "LogStore", dependencies: ["KafkaProtocol"]),
+        .target(
+            name: "LogStore",
+            dependencies: [
+                "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .target(name: "Broker", dependencies: ["KafkaProtocol", "LogStore"]),
         .target(name: "KafkaClient", dependencies: ["KafkaProtocol"]),
         .target(name: "Mirror", dependencies: ["KafkaClient"]),

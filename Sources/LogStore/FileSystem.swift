@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOCore
+
+/// Small file-system helpers the log needs.
+enum FileSystem {
+    static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    static func makeDirectory(_ path: String) throws(LogStoreError) {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw .io("mkdir \(path)", errno: errno) }
+    }
+
+    static func remove(_ path: String) {
+        unlink(path)
+    }
+
+    static func move(_ from: String, _ to: String) throws(LogStoreError) {
+        guard rename(from, to) == 0 else { throw .io("rename \(from)", errno: errno) }
+    }
+
+    static func list(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    static func removeTree(_ path: String) {
+        for name in list(path) {
+            let child = path + "/" + name
+            var info = stat()
+            if lstat(child, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+                removeTree(child)
+            } else {
+                unlink(child)
+            }
+        }
+        rmdir(path)
+    }
+
+    /// Reads a small text file whole.
+    static func readText(_ path: String) -> String? {
+        guard let file = try? LogFile(path: path, create: false), let buffer = try? file.read(at: 0, length: file.size) else { return nil }
+        return String(buffer: buffer)
+    }
+
+    /// Replaces a small file atomically: write a temporary file, fsync, rename over the target.
+    static func writeTextAtomically(_ text: String, to path: String) throws(LogStoreError) {
+        let temporary = path + ".tmp"
+        remove(temporary)
+        let file = try LogFile(path: temporary)
+        try file.append(ByteBuffer(string: text))
+        try file.sync()
+        try move(temporary, path)
+    }
+}

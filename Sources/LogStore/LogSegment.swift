@@ -1,0 +1,356 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KafkaProtocol
+import NIOCore
+
+/// One segment of a partition log: `<baseOffset>.log` with its `.index` and `.timeindex`.
+///
+/// `.log` format: RecordBatch v2 entries exactly as produced (after the broker patched base
+/// offset and leader epoch), back to back, nothing else. A crash can leave a torn last batch;
+/// recovery keeps the longest prefix of whole batches whose CRC holds and truncates the rest.
+/// File names are the base offset in 20 decimal digits, so they sort in offset order.
+///
+/// Not thread-safe: the owning `PartitionLog` serialises access. Files are opened lazily and an
+/// inactive segment holds no descriptor for its indexes.
+final class LogSegment {
+    let baseOffset: Int64
+    let directory: String
+    private var logFile: LogFile?
+    private(set) var size: Int
+    /// The offset after this segment's last batch.
+    private(set) var nextOffset: Int64
+    /// Largest batch max-timestamp in the segment (-1 if none), for retention and ListOffsets.
+    private(set) var maxTimestamp: Int64 = -1
+    private(set) var offsetOfMaxTimestamp: Int64 = -1
+    /// Wall-clock time of the first append, for `segment.ms`.
+    private(set) var createdAtMs: Int64
+
+    private var offsetIndex: OffsetIndex?
+    private var timeIndex: TimeIndex?
+    private var indexWriter: LogFile?
+    private var timeIndexWriter: LogFile?
+    private var bytesSinceIndexEntry = 0
+
+    static func fileName(_ offset: Int64, _ suffix: String) -> String {
+        let digits = String(offset)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + suffix
+    }
+
+    var logPath: String { directory + "/" + Self.fileName(baseOffset, ".log") }
+    var indexPath: String { directory + "/" + Self.fileName(baseOffset, ".index") }
+    var timeIndexPath: String { directory + "/" + Self.fileName(baseOffset, ".timeindex") }
+
+    /// A new, empty segment.
+    init(directory: String, baseOffset: Int64, nowMs: Int64) throws(LogStoreError) {
+        self.directory = directory
+        self.baseOffset = baseOffset
+        size = 0
+        nextOffset = baseOffset
+        createdAtMs = nowMs
+        for path in [logPath, indexPath, timeIndexPath] { FileSystem.remove(path) }
+        logFile = try LogFile(path: logPath)
+        offsetIndex = OffsetIndex()
+        timeIndex = TimeIndex()
+    }
+
+    /// Opens an existing segment. With `recover`, every batch is checked (CRC included), a torn
+    /// tail is truncated and the indexes are rebuilt; otherwise the indexes are trusted and only
+    /// the batches after the last index entry are read to find the segment's end.
+    init(directory: String, baseOffset: Int64, recover: Bool, indexIntervalBytes: Int) throws(LogStoreError) {
+        self.directory = directory
+        self.baseOffset = baseOffset
+        let file = try LogFile(path: directory + "/" + Self.fileName(baseOffset, ".log"), create: false)
+        size = file.size
+        nextOffset = baseOffset
+        var info = stat()
+        createdAtMs = stat(file.path, &info) == 0 ? Int64(info.st_mtim.tv_sec) * 1000 : 0
+        logFile = file
+        if !recover, let index = loadOffsetIndex(), let times = loadTimeIndex() {
+            offsetIndex = index
+            timeIndex = times
+            let start = index.lastEntry.map { Int($0.position) } ?? 0
+            try scan(from: start, validate: false) { _, view in
+                self.nextOffset = view.lastOffset + 1
+                if view.maxTimestamp > self.maxTimestamp {
+                    self.maxTimestamp = view.maxTimestamp
+                    self.offsetOfMaxTimestamp = view.lastOffset
+                }
+                return true
+            }
+            if let last = times.timestamps.last, last > maxTimestamp {
+                maxTimestamp = last
+                offsetOfMaxTimestamp = baseOffset + Int64(times.relativeOffsets.last!)
+            }
+        } else {
+            _ = try self.recover(indexIntervalBytes: indexIntervalBytes)
+        }
+    }
+
+    private func log() throws(LogStoreError) -> LogFile {
+        if let logFile { return logFile }
+        let file = try LogFile(path: logPath, create: false)
+        logFile = file
+        return file
+    }
+
+    private func loadOffsetIndex() -> OffsetIndex? {
+        guard let file = try? LogFile(path: indexPath, create: false), let bytes = try? file.read(at: 0, length: file.size) else { return nil }
+        return OffsetIndex(bytes: bytes, logSize: size)
+    }
+
+    private func loadTimeIndex() -> TimeIndex? {
+        guard let file = try? LogFile(path: timeIndexPath, create: false), let bytes = try? file.read(at: 0, length: file.size) else { return nil }
+        return TimeIndex(bytes: bytes)
+    }
+
+    private func offsets() -> OffsetIndex {
+        if let offsetIndex { return offsetIndex }
+        let loaded = loadOffsetIndex() ?? OffsetIndex()
+        offsetIndex = loaded
+        return loaded
+    }
+
+    private func times() -> TimeIndex {
+        if let timeIndex { return timeIndex }
+        let loaded = loadTimeIndex() ?? TimeIndex()
+        timeIndex = loaded
+        return loaded
+    }
+
+    /// Walks whole batches from `position`. With `validate` (recovery, from position 0), stops
+    /// at the first batch that is torn, fails its checks, or does not follow the previous
+    /// batch's offsets. `body` returns false to stop. Returns the end position reached.
+    @discardableResult
+    func scan(from position: Int, validate: Bool, _ body: (Int, RecordBatchView) throws(LogStoreError) -> Bool) throws(LogStoreError) -> Int {
+        let file = try log()
+        var position = position
+        var floor = baseOffset
+        let chunkSize = 1 << 20
+        while position < file.size {
+            var chunk = try file.read(at: position, length: chunkSize)
+            var consumed = 0
+            while chunk.readableBytes >= RecordBatch.logOverhead {
+                let length = Int(chunk.getInteger(at: chunk.readerIndex + 8, as: Int32.self)!)
+                let total = length + RecordBatch.logOverhead
+                guard length >= RecordBatch.headerSize - RecordBatch.logOverhead else { return position + consumed }
+                if total > chunk.readableBytes {
+                    if consumed == 0 {
+                        // A batch larger than the chunk: read it whole.
+                        chunk = try file.read(at: position, length: total)
+                        if chunk.readableBytes < total { return position }
+                        continue
+                    }
+                    break
+                }
+                let bytes = chunk.readSlice(length: total)!
+                guard let view = try? RecordBatchView(bytes: bytes) else { return position + consumed }
+                if validate {
+                    guard (try? view.validate()) != nil, view.baseOffset >= floor else { return position + consumed }
+                    floor = view.lastOffset + 1
+                }
+                if try !body(position + consumed, view) { return position + consumed + total }
+                consumed += total
+            }
+            if consumed == 0 { return position }
+            position += consumed
+        }
+        return position
+    }
+
+    /// Validates every batch, truncates after the last good one and rebuilds both indexes.
+    /// Returns the number of bytes truncated.
+    func recover(indexIntervalBytes: Int) throws(LogStoreError) -> Int {
+        var index = OffsetIndex()
+        var times = TimeIndex()
+        var sinceEntry = 0
+        nextOffset = baseOffset
+        maxTimestamp = -1
+        offsetOfMaxTimestamp = -1
+        let end = try scan(from: 0, validate: true) { position, view in
+            if index.count == 0 || sinceEntry >= indexIntervalBytes {
+                _ = index.append(relativeOffset: UInt32(view.baseOffset - self.baseOffset), position: UInt32(position))
+                sinceEntry = 0
+            }
+            if view.maxTimestamp > self.maxTimestamp {
+                self.maxTimestamp = view.maxTimestamp
+                self.offsetOfMaxTimestamp = view.lastOffset
+                _ = times.append(timestamp: view.maxTimestamp, relativeOffset: UInt32(view.baseOffset - self.baseOffset))
+            }
+            sinceEntry += view.sizeInBytes
+            self.nextOffset = view.lastOffset + 1
+            return true
+        }
+        let file = try log()
+        let truncated = file.size - end
+        if truncated > 0 { try file.truncate(to: end) }
+        size = end
+        offsetIndex = index
+        timeIndex = times
+        try rewriteIndexes()
+        bytesSinceIndexEntry = sinceEntry
+        return truncated
+    }
+
+    private func rewriteIndexes() throws(LogStoreError) {
+        var bytes = ByteBuffer()
+        let index = offsets()
+        for i in 0..<index.count {
+            bytes.writeInteger(index.relativeOffsets[i])
+            bytes.writeInteger(index.positions[i])
+        }
+        FileSystem.remove(indexPath)
+        let indexFile = try LogFile(path: indexPath)
+        try indexFile.append(bytes)
+        var timeBytes = ByteBuffer()
+        let timeEntries = times()
+        for i in 0..<timeEntries.count {
+            timeBytes.writeInteger(timeEntries.timestamps[i])
+            timeBytes.writeInteger(timeEntries.relativeOffsets[i])
+        }
+        FileSystem.remove(timeIndexPath)
+        let timeFile = try LogFile(path: timeIndexPath)
+        try timeFile.append(timeBytes)
+        indexWriter = nil
+        timeIndexWriter = nil
+    }
+
+    /// Whether a batch of `bytes` bytes ending at `lastOffset` still fits this segment.
+    func canAppend(bytes: Int, lastOffset: Int64, config: LogConfig, nowMs: Int64) -> Bool {
+        if size == 0 { return lastOffset - baseOffset <= Int64(UInt32.max) }
+        if size + bytes > config.segmentBytes { return false }
+        if nowMs - createdAtMs > config.segmentMs { return false }
+        if (offsets().count + 1) * OffsetIndex.entrySize > config.segmentIndexBytes { return false }
+        return lastOffset - baseOffset <= Int64(UInt32.max)
+    }
+
+    /// Appends one batch whose offsets are already assigned.
+    func append(_ view: RecordBatchView, indexIntervalBytes: Int) throws(LogStoreError) {
+        let file = try log()
+        let position = size
+        if bytesSinceIndexEntry >= indexIntervalBytes || offsets().count == 0 {
+            let entry = offsetIndex!.append(relativeOffset: UInt32(view.baseOffset - baseOffset), position: UInt32(position))
+            try indexFile().append(entry)
+            bytesSinceIndexEntry = 0
+        }
+        try file.append(view.bytes)
+        size = file.size
+        bytesSinceIndexEntry += view.sizeInBytes
+        nextOffset = view.lastOffset + 1
+        if view.maxTimestamp > maxTimestamp {
+            maxTimestamp = view.maxTimestamp
+            offsetOfMaxTimestamp = view.lastOffset
+            _ = times()
+            if let entry = timeIndex!.append(timestamp: view.maxTimestamp, relativeOffset: UInt32(view.baseOffset - baseOffset)) {
+                try timeIndexFile().append(entry)
+            }
+        }
+    }
+
+    private func indexFile() throws(LogStoreError) -> LogFile {
+        if let indexWriter { return indexWriter }
+        let file = try LogFile(path: indexPath)
+        indexWriter = file
+        return file
+    }
+
+    private func timeIndexFile() throws(LogStoreError) -> LogFile {
+        if let timeIndexWriter { return timeIndexWriter }
+        let file = try LogFile(path: timeIndexPath)
+        timeIndexWriter = file
+        return file
+    }
+
+    /// Position and header of the batch holding `offset`, or nil past the segment's end.
+    func locate(_ offset: Int64) throws(LogStoreError) -> (position: Int, header: RecordBatchHeader)? {
+        guard offset < nextOffset else { return nil }
+        let relative = UInt32(clamping: max(0, offset - baseOffset))
+        let file = try log()
+        var position = offsets().lookup(relative)
+        // Walks headers only (61 bytes each) from the index entry.
+        while position + RecordBatch.headerSize <= size {
+            guard let header = try? RecordBatchHeader(file.read(at: position, length: RecordBatch.headerSize)) else { return nil }
+            if header.lastOffset >= offset { return (position, header) }
+            position += header.totalSize
+        }
+        return nil
+    }
+
+    /// Reads whole batches starting with the one holding `offset`, up to `maxBytes` (at least
+    /// one batch when `minOneBatch`, KIP-74).
+    func read(from offset: Int64, maxBytes: Int, minOneBatch: Bool) throws(LogStoreError) -> ByteBuffer? {
+        guard let (position, first) = try locate(offset) else { return nil }
+        let firstSize = first.totalSize
+        if firstSize > maxBytes {
+            return minOneBatch ? try log().read(at: position, length: firstSize) : nil
+        }
+        var bytes = try log().read(at: position, length: min(maxBytes, size - position))
+        // Trim to whole batches.
+        var end = 0
+        while bytes.readableBytes - end >= RecordBatch.logOverhead {
+            let length = Int(bytes.getInteger(at: bytes.readerIndex + end + 8, as: Int32.self)!)
+            let total = length + RecordBatch.logOverhead
+            if end + total > bytes.readableBytes { break }
+            end += total
+        }
+        bytes.moveWriterIndex(to: bytes.readerIndex + end)
+        return bytes
+    }
+
+    /// The first offset whose record timestamp is at least `timestamp`, if this segment has one.
+    func offset(forTimestamp timestamp: Int64) throws(LogStoreError) -> (offset: Int64, timestamp: Int64)? {
+        guard maxTimestamp >= timestamp else { return nil }
+        let startRelative = times().lookup(timestamp)
+        let start = offsets().lookup(startRelative)
+        var result: (Int64, Int64)?
+        try scan(from: start, validate: false) { _, view in
+            guard view.maxTimestamp >= timestamp else { return true }
+            if view.attributes.timestampType == .logAppendTime {
+                result = (view.baseOffset, view.maxTimestamp)
+                return false
+            }
+            guard let batch = try? RecordBatch(view: view) else { return true }
+            for record in batch.records where batch.timestamp(of: record) >= timestamp {
+                result = (batch.offset(of: record), batch.timestamp(of: record))
+                return false
+            }
+            return true
+        }
+        return result
+    }
+
+    /// Removes every batch at or after `offset` (whole batches: `offset` must be a batch start
+    /// or the segment end).
+    func truncate(to offset: Int64, indexIntervalBytes: Int) throws(LogStoreError) {
+        guard offset < nextOffset else { return }
+        if let (position, _) = try locate(offset) {
+            try log().truncate(to: position)
+            size = position
+        }
+        _ = try recover(indexIntervalBytes: indexIntervalBytes)
+    }
+
+    func flush() throws(LogStoreError) {
+        try logFile?.sync()
+        try indexWriter?.sync()
+        try timeIndexWriter?.sync()
+    }
+
+    /// Releases descriptors; the segment reopens its log on the next access.
+    func closeFiles() {
+        logFile = nil
+        indexWriter = nil
+        timeIndexWriter = nil
+    }
+
+    /// Drops the in-memory index of an inactive segment; it is reloaded from disk when needed.
+    func deactivate() {
+        indexWriter = nil
+        timeIndexWriter = nil
+    }
+
+    func delete() {
+        closeFiles()
+        for path in [logPath, indexPath, timeIndexPath] { FileSystem.remove(path) }
+    }
+}

@@ -1,0 +1,312 @@
+import KafkaProtocol
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The log of one topic partition: its segments, log start offset, leader-epoch cache and the
+/// policies that act on them (roll, flush, retention, DeleteRecords).
+///
+/// Directory `<topic>-<partition>` holds the segments plus three small text files:
+/// `leader-epoch-checkpoint` (see `LeaderEpochCache`), `log-start-offset` (one decimal line,
+/// written when DeleteRecords or retention moves the start) and `recovery-point` (one decimal
+/// line: every batch below it was fsynced, so unclean-start recovery begins at its segment).
+///
+/// Thread-safe: one lock serialises appends, reads and maintenance of this partition.
+public final class PartitionLog: @unchecked Sendable {
+    public let topic: String
+    public let partition: Int32
+    public let directory: String
+    /// The leader epoch this broker writes with: one more than any epoch in the log, so each
+    /// broker start begins a new epoch and lost unflushed data shows up as truncation.
+    public let leaderEpoch: Int32
+
+    private let lock = NIOLock()
+    private var segments: [LogSegment]
+    private var config: LogConfig
+    private var logStart: Int64
+    private var epochs: LeaderEpochCache
+    private var unflushedMessages: Int64 = 0
+    private var lastFlushMs: Int64
+    private var recoveryPoint: Int64
+    private var closed = false
+
+    public struct AppendResult: Sendable {
+        public var baseOffset: Int64
+        public var lastOffset: Int64
+        /// The broker time written into LogAppendTime batches, or -1.
+        public var logAppendTime: Int64
+        public var logStartOffset: Int64
+    }
+
+    public struct ReadResult: Sendable {
+        public var records: ByteBuffer?
+        public var highWatermark: Int64
+        public var logStartOffset: Int64
+    }
+
+    /// Opens (or creates) the partition log in `directory`. `cleanShutdown` says whether the
+    /// previous process closed the logs; if not, segments after the recovery point are checked
+    /// batch by batch and a torn tail is truncated.
+    public init(directory: String, topic: String, partition: Int32, config: LogConfig, cleanShutdown: Bool, nowMs: Int64) throws(LogStoreError) {
+        self.directory = directory
+        self.topic = topic
+        self.partition = partition
+        self.config = config
+        lastFlushMs = nowMs
+        try FileSystem.makeDirectory(directory)
+        let bases = FileSystem.list(directory).compactMap { name -> Int64? in
+            guard name.hasSuffix(".log") else { return nil }
+            return Int64(name.dropLast(4))
+        }.sorted()
+        let savedRecoveryPoint = FileSystem.readText(directory + "/recovery-point").flatMap { Int64($0.trimmingWhitespace()) } ?? 0
+        var loaded: [LogSegment] = []
+        for (index, base) in bases.enumerated() {
+            let isLast = index == bases.count - 1
+            let nextBase = isLast ? Int64.max : bases[index + 1]
+            let mustRecover = !cleanShutdown && nextBase > savedRecoveryPoint
+            let segment = try LogSegment(directory: directory, baseOffset: base, recover: mustRecover, indexIntervalBytes: config.indexIntervalBytes)
+            if !isLast { segment.closeFiles() }
+            loaded.append(segment)
+        }
+        if loaded.isEmpty {
+            loaded.append(try LogSegment(directory: directory, baseOffset: 0, nowMs: nowMs))
+        }
+        segments = loaded
+        let end = loaded.last!.nextOffset
+        let savedStart = FileSystem.readText(directory + "/log-start-offset").flatMap { Int64($0.trimmingWhitespace()) }
+        logStart = min(max(savedStart ?? loaded.first!.baseOffset, loaded.first!.baseOffset), end)
+        recoveryPoint = min(savedRecoveryPoint, end)
+        epochs = LeaderEpochCache(path: directory + "/leader-epoch-checkpoint")
+        try epochs.truncate(fromOffset: end + 1)
+        leaderEpoch = (epochs.latestEpoch ?? -1) + 1
+    }
+
+    private func withLock<T>(_ body: () throws(LogStoreError) -> T) throws(LogStoreError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { throw .closed }
+        return try body()
+    }
+
+    public var logEndOffset: Int64 { lock.withLock { segments.last!.nextOffset } }
+    public var logStartOffset: Int64 { lock.withLock { logStart } }
+    /// On a single-node site every appended batch is committed once it is in the page cache.
+    public var highWatermark: Int64 { logEndOffset }
+    public var sizeInBytes: Int { lock.withLock { segments.reduce(0) { $0 + $1.size } } }
+    public var segmentCount: Int { lock.withLock { segments.count } }
+    public var currentConfig: LogConfig { lock.withLock { config } }
+
+    public func update(config newConfig: LogConfig) {
+        lock.withLock { config = newConfig }
+    }
+
+    /// Validates the batches of a produce request as Kafka's broker does, assigns their offsets
+    /// by patching headers, and appends them. Records are never decoded.
+    public func append(_ records: ByteBuffer, nowMs: Int64) throws(LogStoreError) -> AppendResult {
+        let set: RecordSet
+        do {
+            set = try RecordSet(records)
+        } catch {
+            throw .corruptBatch("\(error)")
+        }
+        guard set.truncatedTailBytes == 0 else { throw .corruptBatch("partial batch at the end of the records") }
+        var views: [RecordBatchView] = []
+        for entry in set.entries {
+            guard case .batch(let view) = entry else { throw .corruptBatch("record format older than v2 (magic 0/1)") }
+            views.append(view)
+        }
+        guard !views.isEmpty else { throw .corruptBatch("no record batch") }
+        return try withLock { () throws(LogStoreError) -> AppendResult in
+            let config = self.config
+            for view in views {
+                guard view.sizeInBytes <= config.maxMessageBytes else {
+                    throw .messageTooLarge(size: view.sizeInBytes, limit: config.maxMessageBytes)
+                }
+                do {
+                    try view.validate()
+                } catch {
+                    throw .corruptBatch("\(error)")
+                }
+                guard !view.attributes.isControl else { throw .corruptBatch("clients may not write control batches") }
+                guard view.recordCount > 0 else { throw .corruptBatch("empty batch") }
+                if !config.logAppendTime {
+                    let timestamp = view.maxTimestamp
+                    if timestamp >= 0 && (nowMs - timestamp > config.timestampBeforeMaxMs || timestamp - nowMs > config.timestampAfterMaxMs) {
+                        throw .invalidTimestamp("timestamp \(timestamp) is too far from the broker's time \(nowMs)")
+                    }
+                }
+            }
+            let first = segments.last!.nextOffset
+            if epochs.latestEpoch != leaderEpoch {
+                try epochs.assign(epoch: leaderEpoch, startOffset: first)
+            }
+            var next = first
+            var messages: Int64 = 0
+            for var view in views {
+                view.setBaseOffset(next)
+                view.setPartitionLeaderEpoch(leaderEpoch)
+                if config.logAppendTime { view.setLogAppendTime(nowMs) }
+                var active = segments.last!
+                if !active.canAppend(bytes: view.sizeInBytes, lastOffset: view.lastOffset, config: config, nowMs: nowMs) {
+                    active = try roll(at: next, nowMs: nowMs)
+                }
+                try active.append(view, indexIntervalBytes: config.indexIntervalBytes)
+                next = view.lastOffset + 1
+                messages += Int64(view.recordCount)
+            }
+            unflushedMessages += messages
+            if unflushedMessages >= config.flushMessages || nowMs - lastFlushMs >= config.flushMs {
+                try flushLocked(nowMs: nowMs)
+            }
+            return AppendResult(baseOffset: first, lastOffset: next - 1, logAppendTime: config.logAppendTime ? nowMs : -1, logStartOffset: logStart)
+        }
+    }
+
+    private func roll(at offset: Int64, nowMs: Int64) throws(LogStoreError) -> LogSegment {
+        let previous = segments.last!
+        if previous.size == 0 && previous.baseOffset == offset { return previous }
+        try previous.flush()
+        previous.closeFiles()
+        let segment = try LogSegment(directory: directory, baseOffset: offset, nowMs: nowMs)
+        segments.append(segment)
+        return segment
+    }
+
+    /// Reads from `offset`: whole batches up to `maxBytes` (at least one with `minOneBatch`).
+    public func read(from offset: Int64, maxBytes: Int, minOneBatch: Bool = true) throws(LogStoreError) -> ReadResult {
+        try withLock { () throws(LogStoreError) -> ReadResult in
+            let end = segments.last!.nextOffset
+            guard offset >= logStart, offset <= end else {
+                throw .offsetOutOfRange(requested: offset, logStart: logStart, logEnd: end)
+            }
+            var records: ByteBuffer?
+            if offset < end {
+                // The segment holding the offset; batches straddling DeleteRecords' start are served whole.
+                let index = segments.lastIndex { $0.baseOffset <= offset } ?? 0
+                for segment in segments[index...] {
+                    if let bytes = try segment.read(from: max(offset, segment.baseOffset), maxBytes: maxBytes, minOneBatch: minOneBatch) {
+                        records = bytes
+                        break
+                    }
+                }
+                if index < segments.count - 1 { segments[index].closeFiles() }
+            }
+            return ReadResult(records: records, highWatermark: end, logStartOffset: logStart)
+        }
+    }
+
+    /// ListOffsets by timestamp: the first offset whose timestamp is at least `timestamp`.
+    public func offset(forTimestamp timestamp: Int64) throws(LogStoreError) -> (offset: Int64, timestamp: Int64)? {
+        try withLock { () throws(LogStoreError) -> (offset: Int64, timestamp: Int64)? in
+            for segment in segments where segment.maxTimestamp >= timestamp {
+                if let found = try segment.offset(forTimestamp: timestamp), found.offset >= logStart { return found }
+            }
+            return nil
+        }
+    }
+
+    /// ListOffsets with MAX_TIMESTAMP (-3): the offset carrying the largest timestamp.
+    public func maxTimestampOffset() throws(LogStoreError) -> (offset: Int64, timestamp: Int64)? {
+        try withLock {
+            let best = segments.filter { $0.maxTimestamp >= 0 }.max { $0.maxTimestamp < $1.maxTimestamp }
+            return best.map { ($0.offsetOfMaxTimestamp, $0.maxTimestamp) }
+        }
+    }
+
+    /// OffsetForLeaderEpoch, answered from the epoch cache.
+    public func endOffset(forLeaderEpoch epoch: Int32) throws(LogStoreError) -> (epoch: Int32, endOffset: Int64)? {
+        try withLock { epochs.endOffset(for: epoch, logEndOffset: segments.last!.nextOffset) }
+    }
+
+    /// DeleteRecords: moves the log start offset forward (never back) and removes segments wholly
+    /// below it. Returns the new log start offset.
+    @discardableResult
+    public func deleteRecords(before offset: Int64) throws(LogStoreError) -> Int64 {
+        try withLock { () throws(LogStoreError) -> Int64 in
+            let end = segments.last!.nextOffset
+            guard offset <= end, offset >= 0 else { throw .offsetOutOfRange(requested: offset, logStart: logStart, logEnd: end) }
+            if offset > logStart {
+                logStart = offset
+                try FileSystem.writeTextAtomically("\(offset)\n", to: directory + "/log-start-offset")
+                try epochs.truncate(beforeOffset: offset)
+                try dropSegments { $0.nextOffset <= offset }
+            }
+            return logStart
+        }
+    }
+
+    /// Deletes whole segments past `retention.ms` (by their largest timestamp) or beyond
+    /// `retention.bytes`, never the active one. Returns how many were deleted.
+    @discardableResult
+    public func enforceRetention(nowMs: Int64) throws(LogStoreError) -> Int {
+        try withLock { () throws(LogStoreError) -> Int in
+            guard config.deleteOnRetention else { return 0 }
+            let before = segments.count
+            if config.retentionMs >= 0 {
+                try dropSegments { $0.maxTimestamp >= 0 && nowMs - $0.maxTimestamp > self.config.retentionMs }
+            }
+            if config.retentionBytes >= 0 {
+                var total = Int64(segments.reduce(0) { $0 + $1.size })
+                try dropSegments { segment in
+                    guard total - Int64(segment.size) >= self.config.retentionBytes else { return false }
+                    total -= Int64(segment.size)
+                    return true
+                }
+            }
+            return before - segments.count
+        }
+    }
+
+    /// Removes leading inactive segments while `shouldDrop` holds, then advances the log start.
+    private func dropSegments(_ shouldDrop: (LogSegment) -> Bool) throws(LogStoreError) {
+        var dropped = false
+        while segments.count > 1, shouldDrop(segments[0]) {
+            segments.removeFirst().delete()
+            dropped = true
+        }
+        if dropped && segments[0].baseOffset > logStart {
+            logStart = segments[0].baseOffset
+            try FileSystem.writeTextAtomically("\(logStart)\n", to: directory + "/log-start-offset")
+            try epochs.truncate(beforeOffset: logStart)
+        }
+    }
+
+    public func flush(nowMs: Int64) throws(LogStoreError) {
+        try withLock { () throws(LogStoreError) in try flushLocked(nowMs: nowMs) }
+    }
+
+    /// `flush.ms`: called periodically by the owner.
+    public func flushIfDue(nowMs: Int64) throws(LogStoreError) {
+        try withLock { () throws(LogStoreError) in
+            if unflushedMessages > 0 && nowMs - lastFlushMs >= config.flushMs { try flushLocked(nowMs: nowMs) }
+        }
+    }
+
+    private func flushLocked(nowMs: Int64) throws(LogStoreError) {
+        try segments.last!.flush()
+        unflushedMessages = 0
+        lastFlushMs = nowMs
+        let end = segments.last!.nextOffset
+        if end != recoveryPoint {
+            recoveryPoint = end
+            try FileSystem.writeTextAtomically("\(end)\n", to: directory + "/recovery-point")
+        }
+    }
+
+    /// Flushes and releases files; the log refuses further use.
+    public func close() throws(LogStoreError) {
+        try withLock { () throws(LogStoreError) in
+            try flushLocked(nowMs: lastFlushMs)
+            for segment in segments { segment.closeFiles() }
+            closed = true
+        }
+    }
+
+    /// Closes and removes the partition directory (DeleteTopics).
+    public func delete() {
+        lock.withLock {
+            for segment in segments { segment.closeFiles() }
+            closed = true
+        }
+        FileSystem.removeTree(directory)
+    }
+}
