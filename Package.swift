@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // C helpers below the codec: the CRC32C instruction and run-time binding of the
@@ -35,10 +37,29 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        .target(name: "Broker", dependencies: ["KafkaProtocol", "LogStore"]),
+        .target(
+            name: "Broker",
+            dependencies: [
+                "KafkaProtocol",
+                "LogStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(name: "KafkaClient", dependencies: ["KafkaProtocol"]),
         .target(name: "Mirror", dependencies: ["KafkaClient"]),
-        .target(name: "StraitDaemon", dependencies: ["Broker", "Mirror"]),
+        .target(
+            name: "StraitDaemon",
+            dependencies: [
+                "Broker",
+                "Mirror",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "StraitCLI",
             dependencies: [

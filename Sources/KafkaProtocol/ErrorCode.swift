@@ -14,7 +14,7 @@ public enum ErrorCode: Int16, Error, Sendable, CaseIterable {
     case requestTimedOut = 7
     case brokerNotAvailable = 8
     case replicaNotAvailable = 9
-    case messageSizeTooLarge = 10
+    case messageTooLarge = 10
     case staleControllerEpoch = 11
     case offsetMetadataTooLarge = 12
     case networkException = 13
@@ -43,7 +43,7 @@ public enum ErrorCode: Int16, Error, Sendable, CaseIterable {
     case topicAlreadyExists = 36
     case invalidPartitions = 37
     case invalidReplicationFactor = 38
-    case invalidReplicationAssignment = 39
+    case invalidReplicaAssignment = 39
     case invalidConfig = 40
     case notController = 41
     case invalidRequest = 42
@@ -147,7 +147,7 @@ public enum ErrorCode: Int16, Error, Sendable, CaseIterable {
         case .requestTimedOut: return "REQUEST_TIMED_OUT"
         case .brokerNotAvailable: return "BROKER_NOT_AVAILABLE"
         case .replicaNotAvailable: return "REPLICA_NOT_AVAILABLE"
-        case .messageSizeTooLarge: return "MESSAGE_SIZE_TOO_LARGE"
+        case .messageTooLarge: return "MESSAGE_TOO_LARGE"
         case .staleControllerEpoch: return "STALE_CONTROLLER_EPOCH"
         case .offsetMetadataTooLarge: return "OFFSET_METADATA_TOO_LARGE"
         case .networkException: return "NETWORK_EXCEPTION"
@@ -176,7 +176,7 @@ public enum ErrorCode: Int16, Error, Sendable, CaseIterable {
         case .topicAlreadyExists: return "TOPIC_ALREADY_EXISTS"
         case .invalidPartitions: return "INVALID_PARTITIONS"
         case .invalidReplicationFactor: return "INVALID_REPLICATION_FACTOR"
-        case .invalidReplicationAssignment: return "INVALID_REPLICATION_ASSIGNMENT"
+        case .invalidReplicaAssignment: return "INVALID_REPLICA_ASSIGNMENT"
         case .invalidConfig: return "INVALID_CONFIG"
         case .notController: return "NOT_CONTROLLER"
         case .invalidRequest: return "INVALID_REQUEST"

@@ -32,6 +32,13 @@ extension KafkaMessage {
         return message
     }
 
+    /// Decodes a request body, ignoring bytes after it: Kafka's broker does, and librdkafka
+    /// 2.16 sends three such bytes after some Metadata v12 requests.
+    public static func decodeLenient(from buffer: ByteBuffer, version: Int16) throws(KafkaCodecError) -> Self {
+        var copy = buffer
+        return try Self(from: &copy, version: version)
+    }
+
     /// Encodes into a new buffer.
     public func encoded(version: Int16, allocator: ByteBufferAllocator = ByteBufferAllocator()) throws(KafkaCodecError) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 64)

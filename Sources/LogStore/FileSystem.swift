@@ -5,25 +5,29 @@ import Darwin
 #endif
 import NIOCore
 
-/// Small file-system helpers the log needs.
-enum FileSystem {
-    static func exists(_ path: String) -> Bool {
+/// Small file-system helpers for the log and the broker's metadata files.
+public enum FileSystem {
+    public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }
 
-    static func makeDirectory(_ path: String) throws(LogStoreError) {
+    public static func makeDirectory(_ path: String) throws(LogStoreError) {
         if mkdir(path, 0o755) != 0 && errno != EEXIST { throw .io("mkdir \(path)", errno: errno) }
     }
 
-    static func remove(_ path: String) {
+    public static func makeDirectories(_ paths: [String]) throws(LogStoreError) {
+        for path in paths { try makeDirectory(path) }
+    }
+
+    public static func remove(_ path: String) {
         unlink(path)
     }
 
-    static func move(_ from: String, _ to: String) throws(LogStoreError) {
+    public static func move(_ from: String, _ to: String) throws(LogStoreError) {
         guard rename(from, to) == 0 else { throw .io("rename \(from)", errno: errno) }
     }
 
-    static func list(_ path: String) -> [String] {
+    public static func list(_ path: String) -> [String] {
         guard let dir = opendir(path) else { return [] }
         defer { closedir(dir) }
         var names: [String] = []
@@ -36,7 +40,7 @@ enum FileSystem {
         return names.sorted()
     }
 
-    static func removeTree(_ path: String) {
+    public static func removeTree(_ path: String) {
         for name in list(path) {
             let child = path + "/" + name
             var info = stat()
@@ -50,13 +54,13 @@ enum FileSystem {
     }
 
     /// Reads a small text file whole.
-    static func readText(_ path: String) -> String? {
+    public static func readText(_ path: String) -> String? {
         guard let file = try? LogFile(path: path, create: false), let buffer = try? file.read(at: 0, length: file.size) else { return nil }
         return String(buffer: buffer)
     }
 
     /// Replaces a small file atomically: write a temporary file, fsync, rename over the target.
-    static func writeTextAtomically(_ text: String, to path: String) throws(LogStoreError) {
+    public static func writeTextAtomically(_ text: String, to path: String) throws(LogStoreError) {
         let temporary = path + ".tmp"
         remove(temporary)
         let file = try LogFile(path: temporary)

@@ -6,8 +6,11 @@ public enum LogStoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case offsetOutOfRange(requested: Int64, logStart: Int64, logEnd: Int64)
     /// The batch is larger than the topic's `max.message.bytes`.
     case messageTooLarge(size: Int, limit: Int)
-    /// The batch fails validation (CRC, magic, counts, control batch from a client).
+    /// The batch's bytes are damaged: CRC mismatch, torn or unparsable (CORRUPT_MESSAGE).
     case corruptBatch(String)
+    /// The batch is intact but not acceptable: wrong magic, inconsistent offsets, a control
+    /// batch from a client, no records (INVALID_RECORD).
+    case invalidRecord(String)
     /// A timestamp outside the topic's allowed difference from the broker clock.
     case invalidTimestamp(String)
     /// The log was closed or deleted while in use.
@@ -19,6 +22,7 @@ public enum LogStoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .offsetOutOfRange(let requested, let start, let end): return "offset \(requested) outside \(start)...\(end)"
         case .messageTooLarge(let size, let limit): return "batch of \(size) bytes exceeds max.message.bytes \(limit)"
         case .corruptBatch(let why): return "corrupt batch: \(why)"
+        case .invalidRecord(let why): return "invalid record: \(why)"
         case .invalidTimestamp(let why): return "invalid timestamp: \(why)"
         case .closed: return "log closed"
         }

@@ -111,23 +111,25 @@ public final class PartitionLog: @unchecked Sendable {
         guard set.truncatedTailBytes == 0 else { throw .corruptBatch("partial batch at the end of the records") }
         var views: [RecordBatchView] = []
         for entry in set.entries {
-            guard case .batch(let view) = entry else { throw .corruptBatch("record format older than v2 (magic 0/1)") }
+            guard case .batch(let view) = entry else { throw .invalidRecord("record format older than v2 (magic 0/1)") }
             views.append(view)
         }
-        guard !views.isEmpty else { throw .corruptBatch("no record batch") }
+        guard !views.isEmpty else { throw .invalidRecord("no record batch") }
         return try withLock { () throws(LogStoreError) -> AppendResult in
             let config = self.config
             for view in views {
                 guard view.sizeInBytes <= config.maxMessageBytes else {
                     throw .messageTooLarge(size: view.sizeInBytes, limit: config.maxMessageBytes)
                 }
+                guard view.magic == 2 else { throw .invalidRecord("magic \(view.magic)") }
+                guard view.crc == view.computeChecksum() else { throw .corruptBatch("CRC mismatch") }
                 do {
                     try view.validate()
                 } catch {
-                    throw .corruptBatch("\(error)")
+                    throw .invalidRecord("\(error)")
                 }
-                guard !view.attributes.isControl else { throw .corruptBatch("clients may not write control batches") }
-                guard view.recordCount > 0 else { throw .corruptBatch("empty batch") }
+                guard !view.attributes.isControl else { throw .invalidRecord("clients may not write control batches") }
+                guard view.recordCount > 0 else { throw .invalidRecord("empty batch") }
                 if !config.logAppendTime {
                     let timestamp = view.maxTimestamp
                     if timestamp >= 0 && (nowMs - timestamp > config.timestampBeforeMaxMs || timestamp - nowMs > config.timestampAfterMaxMs) {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 import struct
 import time
@@ -57,6 +58,29 @@ def past_timestamps(n: int, step_ms: int = 1000) -> list[int]:
     accepted window: log.message.timestamp.before.max.ms defaults to unbounded)."""
     base = (int(time.time() * 1000) - 10 * 60 * 1000) // 1000 * 1000
     return [base + i * step_ms for i in range(n)]
+
+
+class Released:
+    """Wraps a client whose connections must be gone before the broker stops (a graceful broker
+    shutdown may wait for open connections). pytest keeps the last test's fixture values alive
+    through teardown, so the fixture releases the client through this handle instead."""
+
+    def __init__(self, client, close=None):
+        self._client = client
+        self._close = close
+
+    def __getattr__(self, name):
+        client = self.__dict__.get("_client")
+        if client is None:
+            raise RuntimeError("client already released")
+        return getattr(client, name)
+
+    def release(self):
+        client, self._client = self._client, None
+        if client is not None and self._close is not None:
+            self._close(client)
+        del client
+        gc.collect()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,27 @@
+import KafkaProtocol
+
+/// Answers one Kafka API: a decoded request in, its response out. Handlers know nothing of
+/// sockets, so tests call them directly.
+public protocol ApiHandler: Sendable {
+    associatedtype Request: KafkaRequest
+    func handle(_ request: Request, context: RequestContext) async -> Request.Response
+    /// False when the client expects no answer (Produce with acks=0).
+    func expectsResponse(_ request: Request) -> Bool
+}
+
+extension ApiHandler {
+    public func expectsResponse(_ request: Request) -> Bool { true }
+}
+
+/// Facts about the request being handled besides its body.
+public struct RequestContext: Sendable {
+    public var apiVersion: Int16
+    public var correlationId: Int32
+    public var clientId: String?
+
+    public init(apiVersion: Int16, correlationId: Int32, clientId: String?) {
+        self.apiVersion = apiVersion
+        self.correlationId = correlationId
+        self.clientId = clientId
+    }
+}

@@ -1,0 +1,32 @@
+import KafkaProtocol
+import LogStore
+
+/// What every request handler shares: the broker's identity, its topics, and the signal that
+/// new data was appended (for long-polling fetches).
+public final class BrokerContext: Sendable {
+    public let config: BrokerConfig
+    public let clusterId: String
+    public let registry: TopicRegistry
+    public let appends: AppendNotifier
+
+    public init(config: BrokerConfig, clusterId: String, registry: TopicRegistry) {
+        self.config = config
+        self.clusterId = clusterId
+        self.registry = registry
+        appends = AppendNotifier()
+    }
+
+    public var nodeId: Int32 { config.nodeId }
+
+    /// Wall-clock milliseconds, the broker's notion of "now" for timestamps and retention.
+    public func nowMs() -> Int64 {
+        WallClock.nowMs()
+    }
+
+    /// Creates a topic because a client named it, when `auto.create.topics.enable` allows.
+    func autoCreate(_ name: String) -> TopicRegistry.Topic? {
+        guard registry.brokerProperty("auto.create.topics.enable")?.value == "true", TopicName.problem(with: name) == nil else { return nil }
+        _ = try? registry.create(name: name, partitions: -1, configs: [:], validateOnly: false, nowMs: nowMs())
+        return registry.topic(named: name)
+    }
+}

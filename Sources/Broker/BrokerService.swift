@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KafkaProtocol
+import LogStore
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// One embedded Kafka broker as a service: `run()` opens the data directory, serves until
+/// graceful shutdown, then closes every log so the next start needs no recovery.
+///
+/// Data directory: `meta.properties` (node.id, cluster.id, as Kafka writes it), `.lock` (held
+/// with flock while running), `.kafka_cleanshutdown` (present only between a clean stop and the
+/// next start), `meta/` (see `TopicRegistry`) and the partition directories.
+public final class BrokerService: Service, Sendable {
+    public let config: BrokerConfig
+    private let logger: Logger
+    private let boundPort = BoundPort()
+
+    public init(config: BrokerConfig, logger: Logger = Logger(label: "strait.broker")) {
+        self.config = config
+        self.logger = logger
+    }
+
+    /// The port actually bound (useful with `--listen HOST:0`), once listening.
+    public var listeningPort: Int? { boundPort.value }
+
+    public func run() async throws {
+        try config.validate()
+        try FileSystem.makeDirectory(config.dataDirectory)
+        let lock = try DataDirectoryLock(directory: config.dataDirectory)
+        defer { lock.release() }
+        let clusterId = try MetaProperties.load(config: config)
+        let marker = config.dataDirectory + "/.kafka_cleanshutdown"
+        let clean = FileSystem.exists(marker)
+        FileSystem.remove(marker)
+        let started = WallClock.nowMs()
+        let registry = try TopicRegistry(config: config, cleanShutdown: clean, nowMs: started)
+        let context = BrokerContext(config: config, clusterId: clusterId, registry: registry)
+        let dispatcher = Self.dispatcher(for: context)
+        let server = KafkaServer(host: config.listenHost, port: config.listenPort,
+                                 maximumFrameSize: Int(config.long("socket.request.max.bytes")), dispatcher: dispatcher, logger: logger)
+        let listener = try await server.bind(group: MultiThreadedEventLoopGroup.singleton)
+        let port = listener.channel.localAddress?.port ?? config.listenPort
+        boundPort.set(port)
+        logger.info("broker listening", metadata: [
+            "address": "\(config.listenHost):\(port)", "node.id": "\(config.nodeId)", "cluster.id": "\(clusterId)",
+            "topics": "\(registry.allTopics().count)", "recovered": "\(!clean)",
+        ])
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { await LogMaintenance(registry: registry, config: self.config, logger: self.logger).run() }
+                try await server.serve(listener)
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            listener.channel.close(promise: nil)
+        }
+        registry.closeAll()
+        try FileSystem.writeTextAtomically("", to: marker)
+        logger.info("broker stopped cleanly")
+    }
+
+    /// Every API this broker implements; ApiVersions advertises exactly these.
+    static func dispatcher(for context: BrokerContext) -> RequestDispatcher {
+        var dispatcher = RequestDispatcher()
+        dispatcher.register(ProduceHandler(broker: context))
+        dispatcher.register(FetchHandler(broker: context))
+        dispatcher.register(ListOffsetsHandler(broker: context))
+        dispatcher.register(MetadataHandler(broker: context))
+        dispatcher.register(CreateTopicsHandler(broker: context))
+        dispatcher.register(DeleteTopicsHandler(broker: context))
+        dispatcher.register(DeleteRecordsHandler(broker: context))
+        dispatcher.register(OffsetForLeaderEpochHandler(broker: context))
+        dispatcher.register(DescribeConfigsHandler(broker: context))
+        dispatcher.register(AlterConfigsHandler(broker: context))
+        dispatcher.register(CreatePartitionsHandler(broker: context))
+        dispatcher.register(IncrementalAlterConfigsHandler(broker: context))
+        dispatcher.register(DescribeClusterHandler(broker: context))
+        dispatcher.register(InitProducerIdHandler(broker: context, producerIds: ProducerIdAllocator(dataDirectory: context.config.dataDirectory)))
+        var withVersions = dispatcher
+        withVersions.register(ApiVersionsHandler(supported: []))
+        dispatcher.register(ApiVersionsHandler(supported: withVersions.supportedApis))
+        return dispatcher
+    }
+}

@@ -1,0 +1,50 @@
+import KafkaProtocol
+import LogStore
+
+/// 2 ListOffsets: earliest (-2), latest (-1), max timestamp (-3), or the first offset at or
+/// after a timestamp.
+struct ListOffsetsHandler: ApiHandler {
+    let broker: BrokerContext
+
+    static let latest: Int64 = -1
+    static let earliest: Int64 = -2
+    static let maxTimestamp: Int64 = -3
+
+    func handle(_ request: ListOffsetsRequest, context: RequestContext) async -> ListOffsetsResponse {
+        ListOffsetsResponse(topics: request.topics.map { topic in
+            .init(name: topic.name, partitions: topic.partitions.map { wanted in
+                var answer = ListOffsetsResponse.ListOffsetsPartitionResponse(partitionIndex: wanted.partitionIndex, timestamp: -1, offset: -1, leaderEpoch: -1)
+                guard let log = broker.registry.partition(topic.name, wanted.partitionIndex) else {
+                    answer.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+                    return answer
+                }
+                if wanted.currentLeaderEpoch >= 0 && wanted.currentLeaderEpoch != log.leaderEpoch {
+                    answer.errorCode = (wanted.currentLeaderEpoch < log.leaderEpoch ? ErrorCode.fencedLeaderEpoch : .unknownLeaderEpoch).rawValue
+                    return answer
+                }
+                answer.leaderEpoch = log.leaderEpoch
+                do throws(LogStoreError) {
+                    switch wanted.timestamp {
+                    case Self.latest:
+                        answer.offset = log.highWatermark
+                    case Self.earliest:
+                        answer.offset = log.logStartOffset
+                    case Self.maxTimestamp:
+                        if let found = try log.maxTimestampOffset() {
+                            answer.offset = found.offset
+                            answer.timestamp = found.timestamp
+                        }
+                    default:
+                        if let found = try log.offset(forTimestamp: wanted.timestamp) {
+                            answer.offset = found.offset
+                            answer.timestamp = found.timestamp
+                        }
+                    }
+                } catch {
+                    answer.errorCode = KafkaError(error).code.rawValue
+                }
+                return answer
+            })
+        })
+    }
+}

@@ -1,0 +1,54 @@
+import KafkaProtocol
+
+/// 3 Metadata: this broker as the only node, leader and sole replica of every partition.
+struct MetadataHandler: ApiHandler {
+    let broker: BrokerContext
+
+    func handle(_ request: MetadataRequest, context: RequestContext) async -> MetadataResponse {
+        let registry = broker.registry
+        var topics: [MetadataResponse.MetadataResponseTopic] = []
+        if let requested = request.topics {
+            for entry in requested {
+                if let name = entry.name {
+                    if let topic = registry.topic(named: name) ?? (autoCreateAllowed(request, context) ? broker.autoCreate(name) : nil) {
+                        topics.append(describe(topic))
+                    } else {
+                        let code: ErrorCode = TopicName.problem(with: name) == nil ? .unknownTopicOrPartition : .invalidTopicException
+                        topics.append(.init(errorCode: code.rawValue, name: name, topicId: .zero))
+                    }
+                } else if let topic = registry.topic(id: entry.topicId) {
+                    topics.append(describe(topic))
+                } else {
+                    topics.append(.init(errorCode: ErrorCode.unknownTopicId.rawValue, name: nil, topicId: entry.topicId))
+                }
+            }
+        } else {
+            topics = registry.allTopics().map(describe)
+        }
+        return MetadataResponse(
+            brokers: [.init(nodeId: broker.nodeId, host: broker.config.advertisedHost, port: Int32(broker.config.advertisedPort), rack: nil)],
+            clusterId: broker.clusterId,
+            controllerId: broker.nodeId,
+            topics: topics
+        )
+    }
+
+    /// v4+ lets the client say whether to auto-create; earlier versions always may.
+    private func autoCreateAllowed(_ request: MetadataRequest, _ context: RequestContext) -> Bool {
+        context.apiVersion < 4 || request.allowAutoTopicCreation
+    }
+
+    private func describe(_ topic: TopicRegistry.Topic) -> MetadataResponse.MetadataResponseTopic {
+        let node = broker.nodeId
+        return .init(
+            errorCode: 0,
+            name: topic.metadata.name,
+            topicId: topic.metadata.id,
+            isInternal: TopicName.isInternal(topic.metadata.name),
+            partitions: topic.partitions.map { log in
+                .init(errorCode: 0, partitionIndex: log.partition, leaderId: node, leaderEpoch: log.leaderEpoch,
+                      replicaNodes: [node], isrNodes: [node], offlineReplicas: [])
+            }
+        )
+    }
+}

@@ -1,0 +1,66 @@
+import KafkaProtocol
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The TCP listener of a broker: one task per connection, requests answered one at a time and
+/// in order (as Kafka's broker does: a connection's next request is read after the previous
+/// response is queued).
+struct KafkaServer {
+    let host: String
+    let port: Int
+    let maximumFrameSize: Int
+    let dispatcher: RequestDispatcher
+    let logger: Logger
+
+    typealias Listener = NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+
+    func bind(group: EventLoopGroup) async throws -> Listener {
+        let frameDecoder = KafkaFrameDecoder(maximumFrameSize: maximumFrameSize)
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameHandler(decoder: frameDecoder)))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    /// Serves connections until the listener closes, then cancels the open ones.
+    func serve(_ listener: Listener) async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            try await listener.executeThenClose { connections in
+                for try await connection in connections {
+                    group.addTask { await self.serve(connection) }
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        let peer = connection.channel.remoteAddress?.description ?? "unknown"
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                for try await frame in inbound {
+                    switch await dispatcher.process(frame) {
+                    case .respond(let response):
+                        try await outbound.write(response)
+                    case .noResponse:
+                        continue
+                    case .close(let reason):
+                        logger.info("closing connection", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+                        return
+                    }
+                }
+            }
+        } catch is CancellationError {
+            return
+        } catch {
+            logger.debug("connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import KafkaProtocol
+import Logging
+import NIOCore
+
+/// Turns a request frame into its response frame: reads the header, checks the API and version,
+/// decodes the body, runs the handler and encodes the answer with the right header version.
+public struct RequestDispatcher: Sendable {
+    public enum Outcome: Sendable {
+        /// A whole response frame, size prefix included.
+        case respond(ByteBuffer)
+        /// The client expects no answer (acks=0).
+        case noResponse
+        /// The request cannot be answered; Kafka closes the connection in these cases.
+        case close(String)
+    }
+
+    struct Entry: Sendable {
+        var versions: ClosedRange<Int16>
+        var run: @Sendable (ByteBuffer, RequestContext) async throws(KafkaCodecError) -> (any KafkaResponse)?
+    }
+
+    private var entries: [Int16: Entry] = [:]
+
+    public init() {}
+
+    /// The APIs and versions this dispatcher answers: what ApiVersions advertises.
+    public var supportedApis: [(key: ApiKey, versions: ClosedRange<Int16>)] {
+        entries.keys.sorted().map { (ApiKey(rawValue: $0)!, entries[$0]!.versions) }
+    }
+
+    public mutating func register<H: ApiHandler>(_ handler: H) {
+        entries[H.Request.apiKey.rawValue] = Entry(versions: H.Request.supportedVersions) { body, context throws(KafkaCodecError) in
+            let request = try H.Request.decodeLenient(from: body, version: context.apiVersion)
+            let response = await handler.handle(request, context: context)
+            return handler.expectsResponse(request) ? response : nil
+        }
+    }
+
+    public func process(_ frame: ByteBuffer) async -> Outcome {
+        var buffer = frame
+        guard let apiKey = buffer.getInteger(at: buffer.readerIndex, as: Int16.self),
+              let apiVersion = buffer.getInteger(at: buffer.readerIndex + 2, as: Int16.self),
+              let correlationId = buffer.getInteger(at: buffer.readerIndex + 4, as: Int32.self) else {
+            return .close("frame too short for a request header")
+        }
+        guard let entry = entries[apiKey] else {
+            return .close("unknown API key \(apiKey)")
+        }
+        guard entry.versions.contains(apiVersion) else {
+            if apiKey == ApiKey.apiVersions.rawValue {
+                // KIP-511: answer in v0 with the error and our API list so the client can retry.
+                var response = ApiVersionsResponse(errorCode: ErrorCode.unsupportedVersion.rawValue)
+                response.apiKeys = supportedApis.map { .init(apiKey: $0.key.rawValue, minVersion: $0.versions.lowerBound, maxVersion: $0.versions.upperBound) }
+                return Self.frame(response, correlationId: correlationId, apiKey: apiKey, version: 0)
+            }
+            return .close("unsupported version \(apiVersion) of \(ApiKey(rawValue: apiKey)?.name ?? "\(apiKey)")")
+        }
+        let header: RequestHeader
+        do {
+            header = try RequestHeader(from: &buffer)
+        } catch {
+            return .close("malformed request header: \(error)")
+        }
+        let context = RequestContext(apiVersion: apiVersion, correlationId: correlationId, clientId: header.clientId)
+        do {
+            guard let response = try await entry.run(buffer, context) else { return .noResponse }
+            return Self.frame(response, correlationId: correlationId, apiKey: apiKey, version: apiVersion)
+        } catch {
+            return .close("malformed \(ApiKey(rawValue: apiKey)!.name) v\(apiVersion) request: \(error)")
+        }
+    }
+
+    static func frame(_ response: any KafkaResponse, correlationId: Int32, apiKey: Int16, version: Int16) -> Outcome {
+        var buffer = ByteBuffer()
+        buffer.writeInteger(Int32(0))
+        ResponseHeader(correlationId: correlationId).encode(into: &buffer, headerVersion: ResponseHeader.version(apiKey: apiKey, apiVersion: version))
+        do {
+            try response.encode(into: &buffer, version: version)
+        } catch {
+            return .close("cannot encode response: \(error)")
+        }
+        buffer.setInteger(Int32(buffer.readableBytes - 4), at: 0)
+        return .respond(buffer)
+    }
+}
