@@ -78,6 +78,14 @@ let package = Package(
             dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
             exclude: ["Oracle", "Vectors"]
         ),
+        .testTarget(
+            name: "LogStoreTests",
+            dependencies: ["LogStore", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "BrokerTests",
+            dependencies: ["Broker", "LogStore", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

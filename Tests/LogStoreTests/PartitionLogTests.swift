@@ -1,0 +1,212 @@
+import Foundation
+import KafkaProtocol
+import LogStore
+import NIOCore
+import XCTest
+
+final class PartitionLogTests: XCTestCase {
+    private var directory = ""
+
+    override func setUp() {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("strait-log-\(UUID().uuidString)").path
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private func batch(_ values: [String], timestamp: Int64 = 1_700_000_000_000, codec: CompressionCodec = .none) throws -> ByteBuffer {
+        let records = values.enumerated().map { index, value in
+            Record(timestampDelta: Int64(index), offsetDelta: Int32(index), key: ByteBuffer(string: "k\(index)"), value: ByteBuffer(string: value))
+        }
+        return try RecordBatch(attributes: RecordBatchAttributes(compression: codec), baseTimestamp: timestamp, records: records).encoded()
+    }
+
+    private func open(_ config: LogConfig = LogConfig(), clean: Bool = true) throws -> PartitionLog {
+        try PartitionLog(directory: directory, topic: "t", partition: 0, config: config, cleanShutdown: clean, nowMs: 1_700_000_000_000)
+    }
+
+    private func values(_ log: PartitionLog, from offset: Int64 = 0) throws -> [String] {
+        var out: [String] = []
+        var next = offset
+        while next < log.logEndOffset {
+            guard let bytes = try log.read(from: next, maxBytes: 1 << 20).records, bytes.readableBytes > 0 else { break }
+            for view in try RecordSet(bytes).batches {
+                let decoded = try RecordBatch(view: view)
+                for record in decoded.records where decoded.offset(of: record) >= next {
+                    out.append(String(buffer: record.value!))
+                }
+                next = view.lastOffset + 1
+            }
+        }
+        return out
+    }
+
+    func testAppendAssignsOffsetsAndPatchesEpochWithoutTouchingRecords() throws {
+        let log = try open()
+        let first = try log.append(try batch(["a", "b", "c"]), nowMs: 1)
+        let second = try log.append(try batch(["d"]), nowMs: 1)
+        XCTAssertEqual(first.baseOffset, 0)
+        XCTAssertEqual(second.baseOffset, 3)
+        XCTAssertEqual(log.logEndOffset, 4)
+        let bytes = try XCTUnwrap(log.read(from: 3, maxBytes: 1000).records)
+        let view = try XCTUnwrap(RecordSet(bytes).batches.first)
+        XCTAssertEqual(view.baseOffset, 3)
+        XCTAssertEqual(view.partitionLeaderEpoch, log.leaderEpoch)
+        XCTAssertNoThrow(try view.validate())
+        XCTAssertEqual(try values(log), ["a", "b", "c", "d"])
+    }
+
+    func testRejectsWhatKafkaRejects() throws {
+        var config = LogConfig()
+        config.maxMessageBytes = 200
+        let log = try open(config)
+        let large = try batch([String(repeating: "x", count: 500)])
+        XCTAssertThrowsError(try log.append(large, nowMs: 1)) {
+            XCTAssertEqual($0 as? LogStoreError, .messageTooLarge(size: large.readableBytes, limit: 200))
+        }
+        var corrupt = try batch(["a"])
+        corrupt.setInteger(UInt8(0x55), at: corrupt.writerIndex - 1)
+        XCTAssertThrowsError(try log.append(corrupt, nowMs: 1)) {
+            guard case .corruptBatch = $0 as? LogStoreError else { return XCTFail("\($0)") }
+        }
+        let control = try RecordBatch(attributes: RecordBatchAttributes(isTransactional: true, isControl: true), baseTimestamp: 1,
+                                      producerId: 1, producerEpoch: 0, records: [ControlRecord(type: .commit, coordinatorEpoch: 0).record()]).encoded()
+        XCTAssertThrowsError(try log.append(control, nowMs: 1)) {
+            guard case .invalidRecord = $0 as? LogStoreError else { return XCTFail("\($0)") }
+        }
+        let gap = try RecordBatch(lastOffsetDelta: 5, baseTimestamp: 1, records: [Record(offsetDelta: 0, value: ByteBuffer(string: "x"))]).encoded()
+        XCTAssertThrowsError(try log.append(gap, nowMs: 1))
+        XCTAssertEqual(log.logEndOffset, 0, "nothing of a rejected request is appended")
+    }
+
+    func testSegmentsRollAndReadsCrossThem() throws {
+        var config = LogConfig()
+        config.segmentBytes = 400
+        config.indexIntervalBytes = 100
+        let log = try open(config)
+        for round in 0..<30 { _ = try log.append(try batch(["r\(round)a", "r\(round)b"]), nowMs: 1) }
+        XCTAssertGreaterThan(log.segmentCount, 5)
+        let all = try values(log)
+        XCTAssertEqual(all.count, 60)
+        XCTAssertEqual(try values(log, from: 37).first, "r18b")
+        try log.close()
+        let reopened = try open(config)
+        XCTAssertEqual(reopened.logEndOffset, 60)
+        XCTAssertEqual(try values(reopened), all)
+        XCTAssertEqual(reopened.leaderEpoch, log.leaderEpoch + 1, "every start begins a new leader epoch")
+    }
+
+    func testTornTailIsTruncatedOnUncleanStart() throws {
+        let log = try open()
+        for index in 0..<5 { _ = try log.append(try batch(["v\(index)"]), nowMs: 1) }
+        let path = directory + "/00000000000000000000.log"
+        let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        // Simulate a crash mid-write: half of a sixth batch, plus a damaged byte in no batch.
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        let sixth = try batch(["torn"])
+        handle.write(Data(sixth.readableBytesView.prefix(40)))
+        try handle.close()
+        let recovered = try open(clean: false)
+        XCTAssertEqual(recovered.logEndOffset, 5)
+        XCTAssertEqual(try values(recovered), ["v0", "v1", "v2", "v3", "v4"])
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size)
+        _ = try recovered.append(try batch(["after"]), nowMs: 1)
+        XCTAssertEqual(try values(recovered).last, "after")
+    }
+
+    func testCorruptBatchInTheMiddleTruncatesFromThere() throws {
+        let log = try open()
+        for index in 0..<4 { _ = try log.append(try batch(["v\(index)"]), nowMs: 1) }
+        let path = directory + "/00000000000000000000.log"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let batchSize = bytes.count / 4
+        bytes[batchSize * 2 + 70] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let recovered = try open(clean: false)
+        XCTAssertEqual(recovered.logEndOffset, 2)
+    }
+
+    func testMissingOrCorruptIndexesAreRebuilt() throws {
+        var config = LogConfig()
+        config.indexIntervalBytes = 1
+        let log = try open(config)
+        for index in 0..<20 { _ = try log.append(try batch(["v\(index)"], timestamp: 1_000 + Int64(index) * 10), nowMs: 1) }
+        try log.close()
+        try FileManager.default.removeItem(atPath: directory + "/00000000000000000000.index")
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: directory + "/00000000000000000000.timeindex"))
+        let reopened = try open(config)
+        XCTAssertEqual(reopened.logEndOffset, 20)
+        XCTAssertEqual(try values(reopened, from: 13).first, "v13")
+        XCTAssertEqual(try reopened.offset(forTimestamp: 1_095)?.offset, 10)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/00000000000000000000.index"))
+    }
+
+    func testTimestampLookupFindsTheFirstRecordAtOrAfter() throws {
+        let log = try open()
+        _ = try log.append(try batch(["a", "b", "c"], timestamp: 1_000), nowMs: 1)
+        _ = try log.append(try batch(["d", "e"], timestamp: 2_000), nowMs: 1)
+        XCTAssertEqual(try log.offset(forTimestamp: 0)?.offset, 0)
+        XCTAssertEqual(try log.offset(forTimestamp: 1_001)?.offset, 1)
+        XCTAssertEqual(try log.offset(forTimestamp: 1_003)?.offset, 3)
+        XCTAssertEqual(try log.offset(forTimestamp: 2_001)?.timestamp, 2_001)
+        XCTAssertNil(try log.offset(forTimestamp: 5_000))
+        XCTAssertEqual(try log.maxTimestampOffset()?.offset, 4)
+    }
+
+    func testLogAppendTimeIsStampedByTheBroker() throws {
+        let log = try open(LogConfig(["message.timestamp.type": "LogAppendTime"]))
+        let result = try log.append(try batch(["a", "b"], timestamp: 5), nowMs: 1_234_567)
+        XCTAssertEqual(result.logAppendTime, 1_234_567)
+        let view = try XCTUnwrap(RecordSet(XCTUnwrap(log.read(from: 0, maxBytes: 1000).records)).batches.first)
+        XCTAssertEqual(view.attributes.timestampType, .logAppendTime)
+        XCTAssertEqual(view.maxTimestamp, 1_234_567)
+        XCTAssertNoThrow(try view.validate())
+    }
+
+    func testDeleteRecordsAndRetentionMoveTheLogStart() throws {
+        var config = LogConfig()
+        config.segmentBytes = 300
+        let log = try open(config)
+        for index in 0..<20 { _ = try log.append(try batch(["v\(index)"], timestamp: Int64(index) * 1000), nowMs: 1) }
+        XCTAssertEqual(try log.deleteRecords(before: 7), 7)
+        XCTAssertEqual(log.logStartOffset, 7)
+        XCTAssertThrowsError(try log.read(from: 3, maxBytes: 100))
+        XCTAssertEqual(try values(log, from: 7).first, "v7")
+        XCTAssertEqual(try log.deleteRecords(before: 2), 7, "the start never moves back")
+        try log.close()
+        XCTAssertEqual(try open(config).logStartOffset, 7, "the log start survives a restart")
+
+        let reopened = try open(config)
+        var retention = config
+        retention.retentionMs = 10_000
+        reopened.update(config: retention)
+        let deleted = try reopened.enforceRetention(nowMs: 25_000)
+        XCTAssertGreaterThan(deleted, 0)
+        XCTAssertGreaterThan(reopened.logStartOffset, 7)
+        XCTAssertEqual(reopened.logEndOffset, 20)
+    }
+
+    func testOffsetForLeaderEpochAcrossRestarts() throws {
+        let first = try open()
+        _ = try first.append(try batch(["a", "b"]), nowMs: 1)
+        try first.close()
+        let second = try open()
+        _ = try second.append(try batch(["c"]), nowMs: 1)
+        XCTAssertEqual(try second.endOffset(forLeaderEpoch: first.leaderEpoch)?.endOffset, 2)
+        XCTAssertEqual(try second.endOffset(forLeaderEpoch: second.leaderEpoch)?.endOffset, 3)
+        XCTAssertNil(try second.endOffset(forLeaderEpoch: -5))
+    }
+
+    func testReadLimitsAndAtLeastOneBatch() throws {
+        let log = try open()
+        _ = try log.append(try batch([String(repeating: "x", count: 300)]), nowMs: 1)
+        _ = try log.append(try batch(["small"]), nowMs: 1)
+        let big = try XCTUnwrap(log.read(from: 0, maxBytes: 10).records)
+        XCTAssertEqual(try RecordSet(big).batches.count, 1, "KIP-74: the first batch even if larger than max bytes")
+        XCTAssertNil(try log.read(from: 0, maxBytes: 10, minOneBatch: false).records)
+        XCTAssertEqual(try log.read(from: 2, maxBytes: 100).records?.readableBytes ?? 0, 0, "at the log end: no records")
+        XCTAssertThrowsError(try log.read(from: 3, maxBytes: 100))
+    }
+}
