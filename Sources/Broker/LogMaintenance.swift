@@ -1,8 +1,9 @@
 import LogStore
 import Logging
 
-/// Background work on the logs: retention every `log.retention.check.interval.ms`, and the
-/// `flush.ms` policy checked every second. Ends when its task is cancelled.
+/// Background work on the logs: compaction and retention every
+/// `log.retention.check.interval.ms`, and the `flush.ms` policy checked every second. Ends
+/// when its task is cancelled.
 struct LogMaintenance {
     let registry: TopicRegistry
     let config: BrokerConfig
@@ -19,6 +20,10 @@ struct LogMaintenance {
                     do {
                         try log.flushIfDue(nowMs: now)
                         if now - lastRetention >= retentionInterval {
+                            let compacted = try log.compact(nowMs: now)
+                            if compacted > 0 {
+                                logger.info("compacted segments", metadata: ["partition": "\(log.topic)-\(log.partition)", "segments": "\(compacted)"])
+                            }
                             let deleted = try log.enforceRetention(nowMs: now)
                             if deleted > 0 {
                                 logger.info("retention deleted segments", metadata: ["partition": "\(log.topic)-\(log.partition)", "segments": "\(deleted)"])

@@ -146,7 +146,7 @@ final class LogSegment {
                 let bytes = chunk.readSlice(length: total)!
                 guard let view = try? RecordBatchView(bytes: bytes) else { return position + consumed }
                 if validate {
-                    guard (try? view.validate()) != nil, view.baseOffset >= floor else { return position + consumed }
+                    guard (try? view.validateIntegrity()) != nil, view.baseOffset >= floor else { return position + consumed }
                     floor = view.lastOffset + 1
                 }
                 if try !body(position + consumed, view) { return position + consumed + total }
@@ -328,6 +328,24 @@ final class LogSegment {
             size = position
         }
         _ = try recover(indexIntervalBytes: indexIntervalBytes)
+    }
+
+    /// Replaces the segment's batches (compaction): the new bytes go to `<base>.log.cleaned`,
+    /// which is fsynced and renamed over the log; the indexes are then rebuilt from it.
+    func replace(with bytes: ByteBuffer, indexIntervalBytes: Int) throws(LogStoreError) {
+        let cleanedPath = logPath + ".cleaned"
+        FileSystem.remove(cleanedPath)
+        let cleaned = try LogFile(path: cleanedPath)
+        try cleaned.append(bytes)
+        try cleaned.sync()
+        closeFiles()
+        try FileSystem.move(cleanedPath, logPath)
+        logFile = try LogFile(path: logPath, create: false)
+        size = logFile!.size
+        let end = nextOffset
+        _ = try recover(indexIntervalBytes: indexIntervalBytes)
+        // Dropping the segment's last records must not move the offsets that follow it.
+        nextOffset = max(nextOffset, end)
     }
 
     func flush() throws(LogStoreError) {

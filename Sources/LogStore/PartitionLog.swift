@@ -130,6 +130,12 @@ public final class PartitionLog: @unchecked Sendable {
                 }
                 guard !view.attributes.isControl else { throw .invalidRecord("clients may not write control batches") }
                 guard view.recordCount > 0 else { throw .invalidRecord("empty batch") }
+                if config.compact {
+                    // The one place the produce path reads records: compaction needs every key.
+                    guard let records = try? view.decodeRecords(), records.allSatisfy({ $0.key != nil }) else {
+                        throw .invalidRecord("Compacted topic cannot accept message without key")
+                    }
+                }
                 if !config.logAppendTime {
                     let timestamp = view.maxTimestamp
                     if timestamp >= 0 && (nowMs - timestamp > config.timestampBeforeMaxMs || timestamp - nowMs > config.timestampAfterMaxMs) {
@@ -255,6 +261,27 @@ public final class PartitionLog: @unchecked Sendable {
                 }
             }
             return before - segments.count
+        }
+    }
+
+    /// Compacts the eligible segments (see `LogCleaner`). Returns the number of segments rewritten.
+    @discardableResult
+    public func compact(nowMs: Int64) throws(LogStoreError) -> Int {
+        try withLock { () throws(LogStoreError) -> Int in
+            guard config.compact, segments.count > 1 else { return 0 }
+            let eligible = segments.dropLast().filter { nowMs - max($0.maxTimestamp, 0) >= self.config.minCompactionLagMs }
+            guard !eligible.isEmpty else { return 0 }
+            let latest = try LogCleaner.latestOffsets(segments)
+            let cleaner = LogCleaner(config: config, nowMs: nowMs)
+            var rewritten = 0
+            for segment in eligible {
+                if let bytes = try cleaner.cleaned(segment, latest: latest) {
+                    try segment.replace(with: bytes, indexIntervalBytes: config.indexIntervalBytes)
+                    rewritten += 1
+                }
+                segment.closeFiles()
+            }
+            return rewritten
         }
     }
 

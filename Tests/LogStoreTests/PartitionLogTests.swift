@@ -210,3 +210,68 @@ final class PartitionLogTests: XCTestCase {
         XCTAssertThrowsError(try log.read(from: 3, maxBytes: 100))
     }
 }
+
+final class LogCleanerTests: XCTestCase {
+    func testCompactionKeepsTheLatestValuePerKeyAndDropsOldTombstones() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("strait-compact-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var config = LogConfig(["cleanup.policy": "compact", "segment.bytes": "300", "delete.retention.ms": "1000"])
+        config.indexIntervalBytes = 64
+        let log = try PartitionLog(directory: directory, topic: "c", partition: 0, config: config, cleanShutdown: true, nowMs: 0)
+        func append(_ key: String, _ value: String?, at time: Int64) throws {
+            let batch = try RecordBatch(baseTimestamp: time, records: [Record(offsetDelta: 0, key: ByteBuffer(string: key), value: value.map { ByteBuffer(string: $0) })]).encoded()
+            _ = try log.append(batch, nowMs: time)
+        }
+        for round in 0..<10 {
+            for key in ["a", "b", "c"] { try append(key, "\(key)\(round)", at: 1_000 + Int64(round)) }
+        }
+        try append("b", nil, at: 2_000)        // tombstone for b
+        try append("d", "d0", at: 2_001)
+        let end = log.logEndOffset
+        XCTAssertGreaterThan(log.segmentCount, 3)
+        let keyless = try RecordBatch(baseTimestamp: 1, records: [Record(offsetDelta: 0, value: ByteBuffer(string: "no key"))]).encoded()
+        XCTAssertThrowsError(try log.append(keyless, nowMs: 1)) {
+            guard case .invalidRecord = $0 as? LogStoreError else { return XCTFail("\($0)") }
+        }
+
+        XCTAssertGreaterThan(try log.compact(nowMs: 2_500), 0)
+        XCTAssertEqual(log.logEndOffset, end, "compaction never moves offsets")
+        var latest: [String: String?] = [:]
+        var offsets: [Int64] = []
+        var next: Int64 = 0
+        while next < log.logEndOffset, let bytes = try log.read(from: next, maxBytes: 1 << 20).records, bytes.readableBytes > 0 {
+            for view in try RecordSet(bytes).batches {
+                XCTAssertNoThrow(try view.validateIntegrity())
+                let batch = try RecordBatch(view: view)
+                for record in batch.records {
+                    offsets.append(batch.offset(of: record))
+                    latest.updateValue(record.value.map { String(buffer: $0) }, forKey: String(buffer: record.key!))
+                }
+                next = view.lastOffset + 1
+            }
+        }
+        XCTAssertEqual(latest["a"], "a9")
+        XCTAssertEqual(latest["c"], "c9")
+        XCTAssertEqual(latest["d"], "d0")
+        XCTAssertEqual(offsets, offsets.sorted(), "offsets stay in order")
+        XCTAssertLessThan(offsets.count, 20, "superseded records are gone")
+        // The tombstone is still there (too recent); much later it goes too.
+        XCTAssertTrue(latest.keys.contains("b"), "\(latest) \(offsets) end \(end)")
+        // Once newer data makes the tombstone's segment inactive and delete.retention.ms has
+        // passed, the tombstone and everything it deleted are gone.
+        for round in 0..<8 { try append("e", "e\(round)", at: 3_000 + Int64(round)) }
+        try log.compact(nowMs: 100_000)
+        var keysAfter: [String] = []
+        next = 0
+        while next < log.logEndOffset, let bytes = try log.read(from: next, maxBytes: 1 << 20).records, bytes.readableBytes > 0 {
+            for view in try RecordSet(bytes).batches {
+                keysAfter += try RecordBatch(view: view).records.map { String(buffer: $0.key!) }
+                next = view.lastOffset + 1
+            }
+        }
+        XCTAssertFalse(keysAfter.contains("b"), "the tombstone is dropped after delete.retention.ms: \(keysAfter)")
+        try log.close()
+        let reopened = try PartitionLog(directory: directory, topic: "c", partition: 0, config: config, cleanShutdown: false, nowMs: 100_000)
+        XCTAssertEqual(reopened.logEndOffset, end + 8, "recovery accepts compacted batches with gaps")
+    }
+}

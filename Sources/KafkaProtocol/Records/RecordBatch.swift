@@ -90,7 +90,7 @@ public struct RecordBatch: Equatable, Sendable {
 
     /// Decodes a whole batch (checking its CRC) and decompresses its records.
     public init(view: RecordBatchView, decompressionLimit: Int = CompressionCodec.defaultDecompressionLimit) throws(KafkaCodecError) {
-        try view.validate()
+        try view.validateIntegrity()
         baseOffset = view.baseOffset
         partitionLeaderEpoch = view.partitionLeaderEpoch
         attributes = view.attributes

@@ -44,14 +44,20 @@ public struct RecordBatchView: Sendable {
         }
     }
 
-    /// Checks what a Kafka broker checks without decoding records: magic, CRC, codec, and for
-    /// data batches `lastOffsetDelta + 1 == record count`.
-    public func validate() throws(KafkaCodecError) {
+    /// Checks that the bytes are an intact batch: magic, CRC, a known codec, a sane count.
+    /// Enough for data already in a log, where compaction leaves gaps between offsets.
+    public func validateIntegrity() throws(KafkaCodecError) {
         guard magic == 2 else { throw .corrupt("record batch magic \(magic), expected 2") }
         let expected = computeChecksum()
         guard crc == expected else { throw .corrupt("record batch CRC \(crc) != computed \(expected)") }
         guard attributes.compression != nil else { throw .corrupt("unknown compression codec \(attributes.rawValue & 7)") }
         guard recordCount >= 0 else { throw .corrupt("negative record count \(recordCount)") }
+    }
+
+    /// Checks what a Kafka broker checks of a produced batch without decoding records:
+    /// integrity, and for data batches `lastOffsetDelta + 1 == record count` (no gaps).
+    public func validate() throws(KafkaCodecError) {
+        try validateIntegrity()
         if !attributes.isControl && recordCount > 0 && Int64(lastOffsetDelta) + 1 != Int64(recordCount) {
             throw .corrupt("lastOffsetDelta \(lastOffsetDelta) + 1 != record count \(recordCount)")
         }
