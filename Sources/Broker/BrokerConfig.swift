@@ -23,6 +23,8 @@ public struct BrokerConfig: Sendable {
         "log.retention.check.interval.ms": "300000",
         "log.flush.scheduler.interval.ms": "9223372036854775807",
         "offsets.retention.minutes": "10080",
+        "log.retention.hours": "168",
+        "log.roll.hours": "168",
     ]
 
     public init(nodeId: Int32 = 1, clusterId: String? = nil, listenHost: String = "127.0.0.1", listenPort: Int = 9092,
@@ -43,7 +45,7 @@ public struct BrokerConfig: Sendable {
         for definition in TopicConfigDefinition.all {
             if let synonym = definition.brokerSynonym { names.insert(synonym) }
         }
-        names.formUnion(["log.retention.hours", "log.retention.minutes", "log.roll.hours"])
+        names.insert("log.retention.minutes")
         return names
     }
 
