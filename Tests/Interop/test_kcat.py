@@ -1,10 +1,11 @@
 """kcat (its bundled librdkafka 2.0.2): -P with keys, headers, null values and each -z codec;
 -C with -o beginning / -o N; -L -J metadata; -Q offsets by timestamp.
 
-librdkafka 2.0.2 decides which codecs it may use from the broker's Produce version range: it
-compresses gzip/snappy/lz4 only when the range includes Produce v0 (zstd needs v7). A broker that,
-like Apache Kafka 4.x, starts Produce at v3 gets those batches uncompressed, which is correct
-behaviour from both sides; the stored codec is therefore checked for zstd only.
+librdkafka 2.0.2 decides which codecs it may use from the broker's ApiVersions: it compresses
+gzip/snappy/lz4 only when the Produce range includes v0 (lz4 also needs FindCoordinator listed;
+zstd needs Produce v7). A broker that, like Apache Kafka 4.x, starts Produce at v3 gets those
+batches uncompressed, which is correct behaviour from both sides; the stored codec is therefore
+checked exactly for none and zstd only.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def kcat_binary() -> str:
 
 def kcat(broker, *args, stdin: str | None = None, timeout: float = 20.0) -> str:
     cmd = [kcat_binary(), "-b", broker.bootstrap, "-X", "broker.address.family=v4",
-           "-m", "10", *args]
+           "-m", "5", *args]
     proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, (f"kcat {' '.join(args)} exited {proc.returncode}\n"
                                   f"stdout: {proc.stdout[-2000:]}\nstderr: {proc.stderr[-2000:]}")
