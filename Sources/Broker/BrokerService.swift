@@ -90,6 +90,7 @@ public final class BrokerService: Service, Sendable {
         dispatcher.register(CreatePartitionsHandler(broker: context))
         dispatcher.register(IncrementalAlterConfigsHandler(broker: context))
         dispatcher.register(DescribeClusterHandler(broker: context))
+        dispatcher.register(FindCoordinatorHandler(broker: context))
         dispatcher.register(InitProducerIdHandler(broker: context, producerIds: ProducerIdAllocator(dataDirectory: context.config.dataDirectory)))
         var withVersions = dispatcher
         withVersions.register(ApiVersionsHandler(supported: []))

@@ -54,7 +54,7 @@ final class RequestDispatcherTests: XCTestCase {
         let keys = Set(response.apiKeys.map(\.apiKey))
         XCTAssertTrue(keys.contains(ApiKey.produce.rawValue))
         XCTAssertTrue(keys.contains(ApiKey.fetch.rawValue))
-        XCTAssertFalse(keys.contains(ApiKey.joinGroup.rawValue), "group APIs are not implemented yet and must not be advertised")
+        XCTAssertFalse(keys.contains(ApiKey.joinGroup.rawValue), "group membership is not implemented yet and must not be advertised")
     }
 
     func testFutureApiVersionsGetsTheKIP511Answer() async throws {
