@@ -84,7 +84,11 @@ let package = Package(
         ),
         .testTarget(
             name: "BrokerTests",
-            dependencies: ["Broker", "LogStore", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "Broker", "LogStore", "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

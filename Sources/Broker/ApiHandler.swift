@@ -18,10 +18,13 @@ public struct RequestContext: Sendable {
     public var apiVersion: Int16
     public var correlationId: Int32
     public var clientId: String?
+    /// The peer's address, as DescribeGroups reports members' hosts.
+    public var clientHost: String
 
-    public init(apiVersion: Int16, correlationId: Int32, clientId: String?) {
+    public init(apiVersion: Int16, correlationId: Int32, clientId: String?, clientHost: String = "") {
         self.apiVersion = apiVersion
         self.correlationId = correlationId
         self.clientId = clientId
+        self.clientHost = clientHost
     }
 }

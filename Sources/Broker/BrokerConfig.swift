@@ -24,6 +24,11 @@ public struct BrokerConfig: Sendable {
         "log.flush.scheduler.interval.ms": "9223372036854775807",
         "offsets.retention.minutes": "10080",
         "log.retention.hours": "168",
+        "offsets.topic.num.partitions": "50",
+        "offset.metadata.max.bytes": "4096",
+        "group.min.session.timeout.ms": "6000",
+        "group.max.session.timeout.ms": "1800000",
+        "group.initial.rebalance.delay.ms": "3000",
         "log.roll.hours": "168",
     ]
 

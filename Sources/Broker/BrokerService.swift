@@ -41,7 +41,9 @@ public final class BrokerService: Service, Sendable {
         let started = WallClock.nowMs()
         let registry = try TopicRegistry(config: config, cleanShutdown: clean, nowMs: started)
         let context = BrokerContext(config: config, clusterId: clusterId, registry: registry)
-        let dispatcher = Self.dispatcher(for: context)
+        let groups = try GroupCoordinator(log: GroupMetadataLog(registry: registry, nowMs: started),
+                                          settings: Self.groupSettings(config), logger: logger)
+        let dispatcher = Self.dispatcher(for: context, groups: groups)
         let server = KafkaServer(host: config.listenHost, port: config.listenPort,
                                  maximumFrameSize: Int(config.long("socket.request.max.bytes")), dispatcher: dispatcher, logger: logger)
         let listener = try await server.bind(group: MultiThreadedEventLoopGroup.singleton)
@@ -54,6 +56,12 @@ public final class BrokerService: Service, Sendable {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { await LogMaintenance(registry: registry, config: self.config, logger: self.logger).run() }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(nanoseconds: 250_000_000)
+                        await groups.expireSessions()
+                    }
+                }
                 try await server.serve(listener)
                 group.cancelAll()
             }
@@ -75,7 +83,17 @@ public final class BrokerService: Service, Sendable {
     }
 
     /// Every API this broker implements; ApiVersions advertises exactly these.
-    static func dispatcher(for context: BrokerContext) -> RequestDispatcher {
+    static func groupSettings(_ config: BrokerConfig) -> GroupCoordinator.Settings {
+        var settings = GroupCoordinator.Settings()
+        settings.minSessionTimeoutMs = Int32(clamping: config.long("group.min.session.timeout.ms"))
+        settings.maxSessionTimeoutMs = Int32(clamping: config.long("group.max.session.timeout.ms"))
+        settings.initialRebalanceDelayMs = config.long("group.initial.rebalance.delay.ms")
+        settings.offsetMetadataMaxBytes = Int(config.long("offset.metadata.max.bytes"))
+        settings.offsetsRetentionMs = config.long("offsets.retention.minutes") * 60_000
+        return settings
+    }
+
+    static func dispatcher(for context: BrokerContext, groups: GroupCoordinator) -> RequestDispatcher {
         var dispatcher = RequestDispatcher()
         dispatcher.register(ProduceHandler(broker: context))
         dispatcher.register(FetchHandler(broker: context))
@@ -91,6 +109,16 @@ public final class BrokerService: Service, Sendable {
         dispatcher.register(IncrementalAlterConfigsHandler(broker: context))
         dispatcher.register(DescribeClusterHandler(broker: context))
         dispatcher.register(FindCoordinatorHandler(broker: context))
+        dispatcher.register(JoinGroupHandler(groups: groups))
+        dispatcher.register(SyncGroupHandler(groups: groups))
+        dispatcher.register(HeartbeatHandler(groups: groups))
+        dispatcher.register(LeaveGroupHandler(groups: groups))
+        dispatcher.register(OffsetCommitHandler(groups: groups))
+        dispatcher.register(OffsetFetchHandler(groups: groups))
+        dispatcher.register(ListGroupsHandler(groups: groups))
+        dispatcher.register(DescribeGroupsHandler(groups: groups))
+        dispatcher.register(DeleteGroupsHandler(groups: groups))
+        dispatcher.register(OffsetDeleteHandler(groups: groups))
         dispatcher.register(InitProducerIdHandler(broker: context, producerIds: ProducerIdAllocator(dataDirectory: context.config.dataDirectory)))
         var withVersions = dispatcher
         withVersions.register(ApiVersionsHandler(supported: []))

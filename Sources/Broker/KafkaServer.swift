@@ -43,10 +43,11 @@ struct KafkaServer {
 
     private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         let peer = connection.channel.remoteAddress?.description ?? "unknown"
+        let host = connection.channel.remoteAddress?.ipAddress.map { "/" + $0 } ?? ""
         do {
             try await connection.executeThenClose { inbound, outbound in
                 for try await frame in inbound {
-                    switch await dispatcher.process(frame) {
+                    switch await dispatcher.process(frame, clientHost: host) {
                     case .respond(let response):
                         try await outbound.write(response)
                     case .noResponse:

@@ -36,7 +36,7 @@ public struct RequestDispatcher: Sendable {
         }
     }
 
-    public func process(_ frame: ByteBuffer) async -> Outcome {
+    public func process(_ frame: ByteBuffer, clientHost: String = "") async -> Outcome {
         var buffer = frame
         guard let apiKey = buffer.getInteger(at: buffer.readerIndex, as: Int16.self),
               let apiVersion = buffer.getInteger(at: buffer.readerIndex + 2, as: Int16.self),
@@ -61,7 +61,7 @@ public struct RequestDispatcher: Sendable {
         } catch {
             return .close("malformed request header: \(error)")
         }
-        let context = RequestContext(apiVersion: apiVersion, correlationId: correlationId, clientId: header.clientId)
+        let context = RequestContext(apiVersion: apiVersion, correlationId: correlationId, clientId: header.clientId, clientHost: clientHost)
         do {
             guard let response = try await entry.run(buffer, context) else { return .noResponse }
             return Self.frame(response, correlationId: correlationId, apiKey: apiKey, version: apiVersion)

@@ -8,10 +8,16 @@ by the same librdkafka client (confluent-kafka) with the same settings:
 * producer: acks=all, linger.ms, batch.size ~1 MB, compression.type=none, idempotence off,
   records sent round-robin over the partitions from a tight produce()/poll(0) loop (BufferError
   handled by polling); timed from the first send to the end of flush() (all delivery reports);
-* consumer: assign() of every partition from the beginning, large fetch.max.bytes, timed from
-  assign() to the last record; every record is counted and the count must match;
-* broker CPU: utime+stime from /proc/<pid>/stat before and after each phase, reported as
-  CPU-seconds per million records;
+* consumer: assign() of every partition from the beginning, fetch.max.bytes 50 MB,
+  max.partition.fetch.bytes 1 MiB (librdkafka's default; --max-partition-fetch-bytes),
+  fetch.queue.backoff.ms 10 (librdkafka's 1000 ms default makes the 100 B consumer idle a second
+  at a time whatever the broker), timed from assign() to the last record; every record and value
+  byte is counted and must match;
+* broker CPU: utime+stime (and minor page faults) from /proc/<pid>/stat before and after each
+  phase, reported as CPU-seconds (faults) per million records, with the kernel's share;
+* client CPU (getrusage of this process, librdkafka threads included) and CPU used by other
+  processes on the host during the phase (/proc/stat minus broker and client), to tell a
+  client-bound or disturbed measurement from a broker-bound one;
 * broker RSS: VmRSS from /proc/<pid>/status sampled in the background, reported as the maximum.
 
 Each (broker, size) is measured --repeat times (default 3), a fresh broker per repeat, the broker
@@ -96,13 +102,13 @@ def tansu_binary(explicit: str | None) -> str | None:
     return None
 
 
-def proc_cpu_seconds(pid: int) -> tuple[float, float]:
-    """(user, system) CPU seconds of a process (all its threads), from /proc/<pid>/stat."""
+def proc_cpu_seconds(pid: int) -> tuple[float, float, int]:
+    """(user CPU s, system CPU s, minor page faults) of a process, all threads, /proc/<pid>/stat."""
     with open(f"/proc/{pid}/stat", "rb") as f:
         data = f.read()
     fields = data[data.rindex(b")") + 2:].split()
-    # fields[0] is field 3 (state); utime is field 14, stime field 15.
-    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+    # fields[0] is field 3 (state); minflt is field 10, utime field 14, stime field 15.
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK, int(fields[7])
 
 
 def proc_vmrss_kb(pid: int) -> int | None:
@@ -262,7 +268,7 @@ class Broker:
             raise BenchError(f"{self.kind} died (exit {self.proc.returncode}) during {during}; "
                              f"log tail:\n{self.log_tail()}")
 
-    def cpu(self) -> tuple[float, float]:
+    def cpu(self) -> tuple[float, float, int]:
         self.check_alive("a CPU reading")
         return proc_cpu_seconds(self.pid)
 
@@ -517,7 +523,8 @@ def consume_records(args, broker: Broker | None, bootstrap: str, topic: str, par
 def cpu_delta(a, b):
     if a is None or b is None:
         return None
-    return {"user": b[0] - a[0], "sys": b[1] - a[1], "total": (b[0] + b[1]) - (a[0] + a[1])}
+    return {"user": b[0] - a[0], "sys": b[1] - a[1], "total": (b[0] + b[1]) - (a[0] + a[1]),
+            "minflt": b[2] - a[2]}
 
 
 def run_size(args, broker: Broker, label: str, size: int, count: int) -> dict:
@@ -546,6 +553,7 @@ def run_size(args, broker: Broker, label: str, size: int, count: int) -> dict:
             "mb_per_s": mb / prod["seconds"],
             "broker_cpu_s": prod["broker_cpu"],
             "broker_cpu_s_per_m": prod["broker_cpu"]["total"] / (count / 1e6),
+            "broker_minflt_per_m": prod["broker_cpu"]["minflt"] / (count / 1e6),
             "client_cpu_s": prod["client_cpu"],
             "client_cpu_util": prod["client_cpu"] / prod["seconds"],
             "broker_cpu_util": prod["broker_cpu"]["total"] / prod["seconds"],
@@ -561,6 +569,7 @@ def run_size(args, broker: Broker, label: str, size: int, count: int) -> dict:
             "mb_per_s": mb / cons["seconds"],
             "broker_cpu_s": cons["broker_cpu"],
             "broker_cpu_s_per_m": cons["broker_cpu"]["total"] / (count / 1e6),
+            "broker_minflt_per_m": cons["broker_cpu"]["minflt"] / (count / 1e6),
             "client_cpu_s": cons["client_cpu"],
             "client_cpu_util": cons["client_cpu"] / cons["seconds"],
             "broker_cpu_util": cons["broker_cpu"]["total"] / cons["seconds"],
@@ -729,6 +738,8 @@ def summarize(runs: list[dict], brokers: list[str]) -> dict:
                 "consume_mb_per_s": median([r["consume"]["mb_per_s"] for r in rs]),
                 "produce_cpu_s_per_m": median([r["produce"]["broker_cpu_s_per_m"] for r in rs]),
                 "consume_cpu_s_per_m": median([r["consume"]["broker_cpu_s_per_m"] for r in rs]),
+                "produce_minflt_per_m": median([r["produce"]["broker_minflt_per_m"] for r in rs]),
+                "consume_minflt_per_m": median([r["consume"]["broker_minflt_per_m"] for r in rs]),
                 "produce_sys_share": median([r["produce"]["broker_cpu_s"]["sys"] /
                                              max(1e-9, r["produce"]["broker_cpu_s"]["total"]) for r in rs]),
                 "consume_sys_share": median([r["consume"]["broker_cpu_s"]["sys"] /
@@ -756,6 +767,8 @@ ROWS = [
     ("consume_cpu_s_per_m", "broker CPU-s / M consumed", "{:,.3f}", "lower"),
     ("produce_sys_share", "  kernel share, produce", "{:.0%}", None),
     ("consume_sys_share", "  kernel share, consume", "{:.0%}", None),
+    ("produce_minflt_per_m", "  page faults / M, produce", "{:,.0f}", None),
+    ("consume_minflt_per_m", "  page faults / M, consume", "{:,.0f}", None),
     ("produce_broker_cpu_util", "broker CPU util, produce", "{:.0%}", None),
     ("consume_broker_cpu_util", "broker CPU util, consume", "{:.0%}", None),
     ("produce_client_cpu_util", "client CPU util, produce", "{:.0%}", None),
@@ -945,9 +958,11 @@ def main(argv=None) -> int:
                         pr, co = r["produce"], r["consume"]
                         print(f"run {rep + 1}/{args.repeat} {kind:<6} {label:<4} "
                               f"produce {pr['records_per_s']:>10,.0f} rec/s {pr['mb_per_s']:>7.1f} MB/s "
-                              f"cpu {pr['broker_cpu_s_per_m']:.3f} s/M | "
+                              f"cpu {pr['broker_cpu_s_per_m']:.3f} s/M "
+                              f"flt {pr['broker_minflt_per_m'] / 1e3:.0f}k/M | "
                               f"consume {co['records_per_s']:>10,.0f} rec/s {co['mb_per_s']:>7.1f} MB/s "
-                              f"cpu {co['broker_cpu_s_per_m']:.3f} s/M | "
+                              f"cpu {co['broker_cpu_s_per_m']:.3f} s/M "
+                              f"flt {co['broker_minflt_per_m'] / 1e3:.0f}k/M | "
                               f"rss {r['max_rss_mb']:.0f} MB | other load "
                               f"{pr['other_cpu_util']:.0%}/{co['other_cpu_util']:.0%} | "
                               f"{time.monotonic() - t:.1f} s",

@@ -2,6 +2,7 @@ import Foundation
 import KafkaProtocol
 import LogStore
 import NIOCore
+import Logging
 import XCTest
 
 @testable import Broker
@@ -17,7 +18,8 @@ final class RequestDispatcherTests: XCTestCase {
         let config = BrokerConfig(dataDirectory: directory, properties: ["message.max.bytes": "2000"])
         let registry = try TopicRegistry(config: config, cleanShutdown: true, nowMs: 0)
         context = BrokerContext(config: config, clusterId: "test-cluster", registry: registry)
-        dispatcher = BrokerService.dispatcher(for: context)
+        let groups = try GroupCoordinator(log: GroupMetadataLog(registry: registry, nowMs: 0), settings: .init(), logger: Logger(label: "test"))
+        dispatcher = BrokerService.dispatcher(for: context, groups: groups)
     }
 
     override func tearDown() {
@@ -54,7 +56,8 @@ final class RequestDispatcherTests: XCTestCase {
         let keys = Set(response.apiKeys.map(\.apiKey))
         XCTAssertTrue(keys.contains(ApiKey.produce.rawValue))
         XCTAssertTrue(keys.contains(ApiKey.fetch.rawValue))
-        XCTAssertFalse(keys.contains(ApiKey.joinGroup.rawValue), "group membership is not implemented yet and must not be advertised")
+        XCTAssertTrue(keys.contains(ApiKey.joinGroup.rawValue))
+        XCTAssertFalse(keys.contains(ApiKey.endTxn.rawValue), "transactions are not implemented yet and must not be advertised")
     }
 
     func testFutureApiVersionsGetsTheKIP511Answer() async throws {

@@ -1,0 +1,14 @@
+import KafkaProtocol
+
+/// 42 DeleteGroups: only groups without members (NON_EMPTY_GROUP otherwise).
+struct DeleteGroupsHandler: ApiHandler {
+    let groups: GroupCoordinator
+
+    func handle(_ request: DeleteGroupsRequest, context: RequestContext) async -> DeleteGroupsResponse {
+        var results: [DeleteGroupsResponse.DeletableGroupResult] = []
+        for groupId in request.groupsNames {
+            results.append(.init(groupId: groupId, errorCode: await groups.delete(groupId).rawValue))
+        }
+        return DeleteGroupsResponse(results: results)
+    }
+}
