@@ -37,7 +37,7 @@ public final class BrokerService: Service, Sendable {
         defer { lock.release() }
         let clusterId = try MetaProperties.load(config: config)
         let marker = config.dataDirectory + "/.kafka_cleanshutdown"
-        let clean = FileSystem.exists(marker)
+        let clean = FileSystem.exists(marker) || !FileSystem.exists(config.dataDirectory + "/meta")
         FileSystem.remove(marker)
         let started = WallClock.nowMs()
         let registry = try TopicRegistry(config: config, cleanShutdown: clean, nowMs: started)

@@ -94,15 +94,7 @@ public final class TopicRegistry: @unchecked Sendable {
     }
 
     public func resolvedLogConfig(overrides: [String: String]) -> LogConfig {
-        var values: [String: String] = [:]
-        for definition in TopicConfigDefinition.all {
-            if let value = overrides[definition.name] {
-                values[definition.name] = value
-            } else if let broker = brokerValue(forTopicConfig: definition.name) {
-                values[definition.name] = broker.value
-            }
-        }
-        return LogConfig(values)
+        lock.withLock { resolvedLogConfigLocked(overrides: overrides) }
     }
 
     /// Checks topic config overrides; the error names the first bad key.
@@ -154,7 +146,8 @@ public final class TopicRegistry: @unchecked Sendable {
         }
     }
 
-    /// Same as `resolvedLogConfig` for callers already holding the lock (dynamic configs are read under it).
+    /// Topic overrides, then dynamic and static broker settings, then Kafka's defaults. For
+    /// callers already holding the lock (dynamic settings are read under it).
     private func resolvedLogConfigLocked(overrides: [String: String]) -> LogConfig {
         var values: [String: String] = [:]
         for definition in TopicConfigDefinition.all {

@@ -361,12 +361,6 @@ final class LogSegment {
         timeIndexWriter = nil
     }
 
-    /// Drops the in-memory index of an inactive segment; it is reloaded from disk when needed.
-    func deactivate() {
-        indexWriter = nil
-        timeIndexWriter = nil
-    }
-
     func delete() {
         closeFiles()
         for path in [logPath, indexPath, timeIndexPath] { FileSystem.remove(path) }

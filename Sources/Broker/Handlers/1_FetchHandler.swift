@@ -41,8 +41,8 @@ struct FetchHandler: ApiHandler {
                     partitions.append(data)
                     continue
                 }
-                if wanted.currentLeaderEpoch >= 0 && wanted.currentLeaderEpoch != log.leaderEpoch {
-                    data.errorCode = (wanted.currentLeaderEpoch < log.leaderEpoch ? ErrorCode.fencedLeaderEpoch : .unknownLeaderEpoch).rawValue
+                if let error = log.leaderEpochError(clientEpoch: wanted.currentLeaderEpoch) {
+                    data.errorCode = error.rawValue
                     failed = true
                     partitions.append(data)
                     continue

@@ -13,8 +13,8 @@ struct OffsetForLeaderEpochHandler: ApiHandler {
                     answer.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
                     return answer
                 }
-                if wanted.currentLeaderEpoch >= 0 && wanted.currentLeaderEpoch != log.leaderEpoch {
-                    answer.errorCode = (wanted.currentLeaderEpoch < log.leaderEpoch ? ErrorCode.fencedLeaderEpoch : .unknownLeaderEpoch).rawValue
+                if let error = log.leaderEpochError(clientEpoch: wanted.currentLeaderEpoch) {
+                    answer.errorCode = error.rawValue
                     return answer
                 }
                 if let (epoch, end) = try? log.endOffset(forLeaderEpoch: wanted.leaderEpoch) {

@@ -18,8 +18,8 @@ struct ListOffsetsHandler: ApiHandler {
                     answer.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
                     return answer
                 }
-                if wanted.currentLeaderEpoch >= 0 && wanted.currentLeaderEpoch != log.leaderEpoch {
-                    answer.errorCode = (wanted.currentLeaderEpoch < log.leaderEpoch ? ErrorCode.fencedLeaderEpoch : .unknownLeaderEpoch).rawValue
+                if let error = log.leaderEpochError(clientEpoch: wanted.currentLeaderEpoch) {
+                    answer.errorCode = error.rawValue
                     return answer
                 }
                 answer.leaderEpoch = log.leaderEpoch
