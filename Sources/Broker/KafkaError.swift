@@ -20,6 +20,8 @@ public struct KafkaError: Error, Equatable, Sendable {
         case .corruptBatch: self.init(.corruptMessage, error.description)
         case .invalidRecord: self.init(.invalidRecord, error.description)
         case .invalidTimestamp: self.init(.invalidTimestamp, error.description)
+        case .invalidProducerEpoch: self.init(.invalidProducerEpoch, error.description)
+        case .outOfOrderSequence: self.init(.outOfOrderSequenceNumber, error.description)
         case .closed: self.init(.notLeaderOrFollower, error.description)
         case .io: self.init(.kafkaStorageError, error.description)
         }

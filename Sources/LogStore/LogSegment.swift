@@ -276,6 +276,17 @@ final class LogSegment {
         return nil
     }
 
+    /// Every batch header in order, read 61 bytes at a time (no records).
+    func forEachHeader(_ body: (RecordBatchHeader) -> Void) throws(LogStoreError) {
+        let file = try log()
+        var position = 0
+        while position + RecordBatch.headerSize <= size {
+            guard let header = try? RecordBatchHeader(file.read(at: position, length: RecordBatch.headerSize)) else { return }
+            body(header)
+            position += header.totalSize
+        }
+    }
+
     /// Reads whole batches starting with the one holding `offset`, up to `maxBytes` (at least
     /// one batch when `minOneBatch`, KIP-74).
     func read(from offset: Int64, maxBytes: Int, minOneBatch: Bool) throws(LogStoreError) -> ByteBuffer? {

@@ -13,6 +13,10 @@ public enum LogStoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidRecord(String)
     /// A timestamp outside the topic's allowed difference from the broker clock.
     case invalidTimestamp(String)
+    /// An idempotent producer's batch from an epoch older than the partition has seen.
+    case invalidProducerEpoch(String)
+    /// An idempotent producer's batch does not continue its sequence.
+    case outOfOrderSequence(String)
     /// The log was closed or deleted while in use.
     case closed
 
@@ -24,6 +28,8 @@ public enum LogStoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .corruptBatch(let why): return "corrupt batch: \(why)"
         case .invalidRecord(let why): return "invalid record: \(why)"
         case .invalidTimestamp(let why): return "invalid timestamp: \(why)"
+        case .invalidProducerEpoch(let why): return why
+        case .outOfOrderSequence(let why): return why
         case .closed: return "log closed"
         }
     }

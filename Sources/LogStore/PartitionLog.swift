@@ -28,6 +28,7 @@ public final class PartitionLog: @unchecked Sendable {
     private var lastFlushMs: Int64
     private var recoveryPoint: Int64
     private var closed = false
+    private var producers = ProducerStateManager()
 
     public struct AppendResult: Sendable {
         public var baseOffset: Int64
@@ -60,12 +61,9 @@ public final class PartitionLog: @unchecked Sendable {
         let savedRecoveryPoint = FileSystem.readText(directory + "/recovery-point").flatMap { Int64($0.trimmingWhitespace()) } ?? 0
         var loaded: [LogSegment] = []
         for (index, base) in bases.enumerated() {
-            let isLast = index == bases.count - 1
-            let nextBase = isLast ? Int64.max : bases[index + 1]
+            let nextBase = index == bases.count - 1 ? Int64.max : bases[index + 1]
             let mustRecover = !cleanShutdown && nextBase > savedRecoveryPoint
-            let segment = try LogSegment(directory: directory, baseOffset: base, recover: mustRecover, indexIntervalBytes: config.indexIntervalBytes)
-            if !isLast { segment.closeFiles() }
-            loaded.append(segment)
+            loaded.append(try LogSegment(directory: directory, baseOffset: base, recover: mustRecover, indexIntervalBytes: config.indexIntervalBytes))
         }
         if loaded.isEmpty {
             loaded.append(try LogSegment(directory: directory, baseOffset: 0, nowMs: nowMs))
@@ -75,6 +73,12 @@ public final class PartitionLog: @unchecked Sendable {
         let savedStart = FileSystem.readText(directory + "/log-start-offset").flatMap { Int64($0.trimmingWhitespace()) }
         logStart = min(max(savedStart ?? loaded.first!.baseOffset, loaded.first!.baseOffset), end)
         recoveryPoint = min(savedRecoveryPoint, end)
+        var producers = ProducerStateManager()
+        for segment in loaded {
+            try segment.forEachHeader { producers.update(from: $0) }
+            if segment !== loaded.last { segment.closeFiles() }
+        }
+        self.producers = producers
         epochs = LeaderEpochCache(path: directory + "/leader-epoch-checkpoint")
         try epochs.truncate(fromOffset: end + 1)
         leaderEpoch = (epochs.latestEpoch ?? -1) + 1
@@ -143,13 +147,37 @@ public final class PartitionLog: @unchecked Sendable {
                     }
                 }
             }
-            let first = segments.last!.nextOffset
-            if epochs.latestEpoch != leaderEpoch {
-                try epochs.assign(epoch: leaderEpoch, startOffset: first)
+            // Check every batch's producer sequence before writing any, as Kafka does.
+            var producerState = producers
+            var next = segments.last!.nextOffset
+            var plan: [(view: RecordBatchView, duplicate: ProducerStateEntry.BatchMetadata?)] = []
+            for view in views {
+                let lastSequence = view.baseSequence &+ view.lastOffsetDelta
+                switch try producerState.check(producerId: view.producerId, epoch: view.producerEpoch,
+                                               firstSequence: view.baseSequence, lastSequence: lastSequence) {
+                case .duplicate(let original):
+                    plan.append((view, original))
+                case .append:
+                    let last = next + Int64(view.lastOffsetDelta)
+                    producerState.update(producerId: view.producerId, epoch: view.producerEpoch, firstSequence: view.baseSequence,
+                                         lastSequence: lastSequence, firstOffset: next, lastOffset: last)
+                    plan.append((view, nil))
+                    next = last + 1
+                }
             }
-            var next = first
+            let first = plan.first.flatMap { $0.duplicate?.firstOffset } ?? segments.last!.nextOffset
+            if plan.contains(where: { $0.duplicate == nil }) && epochs.latestEpoch != leaderEpoch {
+                try epochs.assign(epoch: leaderEpoch, startOffset: segments.last!.nextOffset)
+            }
+            next = segments.last!.nextOffset
+            var lastWritten = next - 1
             var messages: Int64 = 0
-            for var view in views {
+            for (original, duplicate) in plan {
+                if let duplicate {
+                    lastWritten = max(lastWritten, duplicate.lastOffset)
+                    continue
+                }
+                var view = original
                 view.setBaseOffset(next)
                 view.setPartitionLeaderEpoch(leaderEpoch)
                 if config.logAppendTime { view.setLogAppendTime(nowMs) }
@@ -159,13 +187,15 @@ public final class PartitionLog: @unchecked Sendable {
                 }
                 try active.append(view, indexIntervalBytes: config.indexIntervalBytes)
                 next = view.lastOffset + 1
+                lastWritten = view.lastOffset
                 messages += Int64(view.recordCount)
             }
+            producers = producerState
             unflushedMessages += messages
             if unflushedMessages >= config.flushMessages || nowMs - lastFlushMs >= config.flushMs {
                 try flushLocked(nowMs: nowMs)
             }
-            return AppendResult(baseOffset: first, lastOffset: next - 1, logAppendTime: config.logAppendTime ? nowMs : -1, logStartOffset: logStart)
+            return AppendResult(baseOffset: first, lastOffset: lastWritten, logAppendTime: config.logAppendTime ? nowMs : -1, logStartOffset: logStart)
         }
     }
 

@@ -275,3 +275,41 @@ final class LogCleanerTests: XCTestCase {
         XCTAssertEqual(reopened.logEndOffset, end + 8, "recovery accepts compacted batches with gaps")
     }
 }
+
+final class ProducerStateTests: XCTestCase {
+    private func idempotent(_ values: [String], producerId: Int64 = 77, epoch: Int16 = 0, sequence: Int32) throws -> ByteBuffer {
+        let records = values.enumerated().map { Record(offsetDelta: Int32($0.offset), value: ByteBuffer(string: $0.element)) }
+        return try RecordBatch(baseTimestamp: 1, producerId: producerId, producerEpoch: epoch, baseSequence: sequence, records: records).encoded()
+    }
+
+    func testRetriesAreDeduplicatedAndGapsRefusedAcrossRestarts() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("strait-idem-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let log = try PartitionLog(directory: directory, topic: "i", partition: 0, config: LogConfig(), cleanShutdown: true, nowMs: 0)
+        let first = try log.append(try idempotent(["a", "b"], sequence: 0), nowMs: 1)
+        XCTAssertEqual(first.baseOffset, 0)
+        XCTAssertEqual(try log.append(try idempotent(["c"], sequence: 2), nowMs: 1).baseOffset, 2)
+        // A retry of the first batch: same offsets answered, nothing written.
+        let retry = try log.append(try idempotent(["a", "b"], sequence: 0), nowMs: 1)
+        XCTAssertEqual(retry.baseOffset, 0)
+        XCTAssertEqual(log.logEndOffset, 3)
+        // A gap in the sequence.
+        XCTAssertThrowsError(try log.append(try idempotent(["x"], sequence: 9), nowMs: 1)) {
+            guard case .outOfOrderSequence = $0 as? LogStoreError else { return XCTFail("\($0)") }
+        }
+        // A new epoch must start at 0; an old epoch is fenced.
+        XCTAssertThrowsError(try log.append(try idempotent(["y"], epoch: 1, sequence: 5), nowMs: 1))
+        XCTAssertEqual(try log.append(try idempotent(["d"], epoch: 1, sequence: 0), nowMs: 1).baseOffset, 3)
+        XCTAssertThrowsError(try log.append(try idempotent(["z"], epoch: 0, sequence: 3), nowMs: 1)) {
+            guard case .invalidProducerEpoch = $0 as? LogStoreError else { return XCTFail("\($0)") }
+        }
+        // After a crash and restart the state comes back from the log: the retry is still caught.
+        let reopened = try PartitionLog(directory: directory, topic: "i", partition: 0, config: LogConfig(), cleanShutdown: false, nowMs: 0)
+        XCTAssertEqual(try reopened.append(try idempotent(["d"], epoch: 1, sequence: 0), nowMs: 1).baseOffset, 3)
+        XCTAssertEqual(reopened.logEndOffset, 4)
+        XCTAssertEqual(try reopened.append(try idempotent(["e"], epoch: 1, sequence: 1), nowMs: 1).baseOffset, 4)
+        // Non-idempotent batches are never checked.
+        _ = try reopened.append(try RecordBatch(baseTimestamp: 1, records: [Record(offsetDelta: 0, value: ByteBuffer(string: "plain"))]).encoded(), nowMs: 1)
+        XCTAssertEqual(reopened.logEndOffset, 6)
+    }
+}
