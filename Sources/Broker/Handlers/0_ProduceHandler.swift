@@ -24,7 +24,8 @@ struct ProduceHandler: ApiHandler {
                 var result = ProduceResponse.PartitionProduceResponse(index: data.index, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1)
                 if !validAcks {
                     result.errorCode = ErrorCode.invalidRequiredAcks.rawValue
-                } else if TopicName.problem(with: name) != nil {
+                } else if TopicName.problem(with: name) != nil || TopicName.isInternal(name) {
+                    // Internal topics are written only by the broker's own coordinators.
                     result.errorCode = ErrorCode.invalidTopicException.rawValue
                 } else if let logs, data.index >= 0, Int(data.index) < logs.partitions.count {
                     do throws(LogStoreError) {
