@@ -112,7 +112,7 @@ public final class BrokerService: Service, Sendable {
     static func dispatcher(for context: BrokerContext, groups: GroupCoordinator) -> RequestDispatcher {
         var dispatcher = RequestDispatcher()
         dispatcher.register(ProduceHandler(broker: context))
-        dispatcher.register(FetchHandler(broker: context))
+        dispatcher.registerZeroCopy(FetchHandler(broker: context))
         dispatcher.register(ListOffsetsHandler(broker: context))
         dispatcher.register(MetadataHandler(broker: context))
         dispatcher.register(CreateTopicsHandler(broker: context))

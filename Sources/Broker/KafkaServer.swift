@@ -1,4 +1,5 @@
 import KafkaProtocol
+import LogStore
 import Logging
 import NIOCore
 import NIOPosix
@@ -41,15 +42,42 @@ struct KafkaServer {
         }
     }
 
+    /// Writes bytes and file ranges in order; file ranges go out with sendfile. The descriptors
+    /// are closed once the last part is written.
+    private static func write(_ parts: [ResponsePart], to channel: Channel) async throws {
+        var handles: [NIOFileHandle] = []
+        defer { for handle in handles { try? handle.close() } }
+        var last: EventLoopFuture<Void>?
+        for (index, part) in parts.enumerated() {
+            let data: IOData
+            switch part {
+            case .bytes(let buffer):
+                data = .byteBuffer(buffer)
+            case .file(let slice):
+                // FileRegion is NIO's only route to sendfile and takes a NIOFileHandle.
+                let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: slice.takeDescriptor())
+                handles.append(handle)
+                data = .fileRegion(FileRegion(fileHandle: handle, readerIndex: slice.position, endIndex: slice.position + slice.length))
+            }
+            last = index == parts.count - 1 ? channel.writeAndFlush(data) : channel.write(data)
+        }
+        try await last?.get()
+    }
+
     private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         let peer = connection.channel.remoteAddress?.description ?? "unknown"
         let host = connection.channel.remoteAddress?.ipAddress.map { "/" + $0 } ?? ""
         do {
-            try await connection.executeThenClose { inbound, outbound in
+            let channel = connection.channel
+            try await connection.executeThenClose { inbound, _ in
                 for try await frame in inbound {
+                    // Responses go straight to the channel, and the next request is read only once
+                    // the previous response is written: order is kept and slow readers push back.
                     switch await dispatcher.process(frame, clientHost: host) {
                     case .respond(let response):
-                        try await outbound.write(response)
+                        try await channel.writeAndFlush(response).get()
+                    case .respondParts(let parts):
+                        try await Self.write(parts, to: channel)
                     case .noResponse:
                         continue
                     case .close(let reason):

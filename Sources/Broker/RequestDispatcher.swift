@@ -8,6 +8,8 @@ public struct RequestDispatcher: Sendable {
     public enum Outcome: Sendable {
         /// A whole response frame, size prefix included.
         case respond(ByteBuffer)
+        /// A response frame in pieces, some of them file ranges to send without copying.
+        case respondParts([ResponsePart])
         /// The client expects no answer (acks=0).
         case noResponse
         /// The request cannot be answered; Kafka closes the connection in these cases.
@@ -16,7 +18,7 @@ public struct RequestDispatcher: Sendable {
 
     struct Entry: Sendable {
         var versions: ClosedRange<Int16>
-        var run: @Sendable (ByteBuffer, RequestContext) async throws(KafkaCodecError) -> (any KafkaResponse)?
+        var run: @Sendable (ByteBuffer, RequestContext) async throws(KafkaCodecError) -> Outcome
     }
 
     private var entries: [Int16: Entry] = [:]
@@ -29,10 +31,21 @@ public struct RequestDispatcher: Sendable {
     }
 
     public mutating func register<H: ApiHandler>(_ handler: H) {
-        entries[H.Request.apiKey.rawValue] = Entry(versions: H.Request.supportedVersions) { body, context throws(KafkaCodecError) in
+        let key = H.Request.apiKey.rawValue
+        entries[key] = Entry(versions: H.Request.supportedVersions) { body, context throws(KafkaCodecError) in
             let request = try H.Request.decodeLenient(from: body, version: context.apiVersion)
             let response = await handler.handle(request, context: context)
-            return handler.expectsResponse(request) ? response : nil
+            guard handler.expectsResponse(request) else { return .noResponse }
+            return Self.frame(response, correlationId: context.correlationId, apiKey: key, version: context.apiVersion)
+        }
+    }
+
+    /// Fetch answers with the records left in the segment files (see `ZeroCopyFetchFrame`).
+    mutating func registerZeroCopy(_ handler: FetchHandler) {
+        entries[ApiKey.fetch.rawValue] = Entry(versions: FetchRequest.supportedVersions) { body, context throws(KafkaCodecError) in
+            let request = try FetchRequest.decodeLenient(from: body, version: context.apiVersion)
+            let (response, slices) = await handler.fetch(request)
+            return .respondParts(try ZeroCopyFetchFrame.parts(response, slices: slices, correlationId: context.correlationId, version: context.apiVersion))
         }
     }
 
@@ -63,8 +76,7 @@ public struct RequestDispatcher: Sendable {
         }
         let context = RequestContext(apiVersion: apiVersion, correlationId: correlationId, clientId: header.clientId, clientHost: clientHost)
         do {
-            guard let response = try await entry.run(buffer, context) else { return .noResponse }
-            return Self.frame(response, correlationId: correlationId, apiKey: apiKey, version: apiVersion)
+            return try await entry.run(buffer, context)
         } catch {
             return .close("malformed \(ApiKey(rawValue: apiKey)!.name) v\(apiVersion) request: \(error)")
         }

@@ -85,6 +85,13 @@ public final class LogFile: @unchecked Sendable {
         size = length
     }
 
+    /// A new descriptor for the same open file (see `FileSlice`).
+    public func duplicateDescriptor() throws(LogStoreError) -> Int32 {
+        let fd = dup(descriptor)
+        guard fd >= 0 else { throw .io("dup \(path)", errno: errno) }
+        return fd
+    }
+
     /// Forces written data to disk (`flush.messages`, `flush.ms`, clean shutdown).
     public func sync() throws(LogStoreError) {
         guard fsync(descriptor) == 0 else { throw .io("fsync \(path)", errno: errno) }

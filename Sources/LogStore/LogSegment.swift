@@ -287,6 +287,21 @@ final class LogSegment {
         }
     }
 
+    /// The file range of whole batches starting with the one holding `offset`, up to
+    /// `maxBytes` (at least one batch with `minOneBatch`), found by walking headers only.
+    func slice(from offset: Int64, maxBytes: Int, minOneBatch: Bool) throws(LogStoreError) -> FileSlice? {
+        guard let (start, first) = try locate(offset) else { return nil }
+        if first.totalSize > maxBytes && !minOneBatch { return nil }
+        let file = try log()
+        var end = start + first.totalSize
+        while end + RecordBatch.headerSize <= size {
+            guard let header = try? RecordBatchHeader(file.read(at: end, length: RecordBatch.headerSize)),
+                  end + header.totalSize - start <= maxBytes, end + header.totalSize <= size else { break }
+            end += header.totalSize
+        }
+        return FileSlice(descriptor: try file.duplicateDescriptor(), position: start, length: end - start)
+    }
+
     /// Reads whole batches starting with the one holding `offset`, up to `maxBytes` (at least
     /// one batch when `minOneBatch`, KIP-74).
     func read(from offset: Int64, maxBytes: Int, minOneBatch: Bool) throws(LogStoreError) -> ByteBuffer? {

@@ -232,6 +232,34 @@ public final class PartitionLog: @unchecked Sendable {
         }
     }
 
+    public struct SliceResult: Sendable {
+        public var slice: FileSlice?
+        public var highWatermark: Int64
+        public var logStartOffset: Int64
+    }
+
+    /// Like `read`, but returns the file range to send instead of the bytes (zero-copy fetch).
+    public func readSlice(from offset: Int64, maxBytes: Int, minOneBatch: Bool = true) throws(LogStoreError) -> SliceResult {
+        try withLock { () throws(LogStoreError) -> SliceResult in
+            let end = segments.last!.nextOffset
+            guard offset >= logStart, offset <= end else {
+                throw .offsetOutOfRange(requested: offset, logStart: logStart, logEnd: end)
+            }
+            var slice: FileSlice?
+            if offset < end {
+                let index = segments.lastIndex { $0.baseOffset <= offset } ?? 0
+                for segment in segments[index...] {
+                    if let found = try segment.slice(from: max(offset, segment.baseOffset), maxBytes: maxBytes, minOneBatch: minOneBatch) {
+                        slice = found
+                        break
+                    }
+                }
+                if index < segments.count - 1 { segments[index].closeFiles() }
+            }
+            return SliceResult(slice: slice, highWatermark: end, logStartOffset: logStart)
+        }
+    }
+
     /// ListOffsets by timestamp: the first offset whose timestamp is at least `timestamp`.
     public func offset(forTimestamp timestamp: Int64) throws(LogStoreError) -> (offset: Int64, timestamp: Int64)? {
         try withLock { () throws(LogStoreError) -> (offset: Int64, timestamp: Int64)? in

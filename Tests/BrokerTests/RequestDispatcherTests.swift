@@ -40,7 +40,19 @@ final class RequestDispatcherTests: XCTestCase {
     }
 
     private static func call<R: KafkaRequest>(_ dispatcher: RequestDispatcher, _ request: R, version: Int16) async throws -> R.Response {
-        guard case .respond(var response) = await dispatcher.process(try frame(request, version: version)) else {
+        var response: ByteBuffer
+        switch await dispatcher.process(try frame(request, version: version)) {
+        case .respond(let bytes):
+            response = bytes
+        case .respondParts(let parts):
+            response = ByteBuffer()
+            for part in parts {
+                switch part {
+                case .bytes(var bytes): response.writeBuffer(&bytes)
+                case .file(let slice): response.writeBytes(try slice.read())
+                }
+            }
+        default:
             XCTFail("no response")
             throw KafkaCodecError.truncated(field: "response")
         }

@@ -5,56 +5,81 @@ import NIOCore
 /// 1 Fetch: serves whole batches straight from the segment files, long-polling without busy
 /// waiting until `min.bytes` are ready or `max.wait.ms` passes.
 ///
+/// The server sends the records with sendfile (`fetch`, framed by `ZeroCopyFetchFrame`);
+/// `handle` reads them into the response instead, for callers that want a message.
+///
 /// Fetch sessions (KIP-227) are not kept: every response carries session id 0, which clients
 /// take as "no session" and keep sending full fetch requests.
 struct FetchHandler: ApiHandler {
     let broker: BrokerContext
 
     func handle(_ request: FetchRequest, context: RequestContext) async -> FetchResponse {
+        var (response, slices) = await fetch(request)
+        for topic in response.responses.indices {
+            for partition in response.responses[topic].partitions.indices {
+                guard let slice = slices[topic][partition] else { continue }
+                if let bytes = try? slice.read() {
+                    response.responses[topic].partitions[partition].records = ByteBuffer(bytes: bytes)
+                } else {
+                    response.responses[topic].partitions[partition].errorCode = ErrorCode.kafkaStorageError.rawValue
+                }
+            }
+        }
+        return response
+    }
+
+    /// The response with null records where `slices` holds the file ranges to send.
+    func fetch(_ request: FetchRequest) async -> (FetchResponse, [[FileSlice?]]) {
         if request.sessionId != 0 {
-            return FetchResponse(errorCode: ErrorCode.fetchSessionIdNotFound.rawValue, sessionId: 0)
+            return (FetchResponse(errorCode: ErrorCode.fetchSessionIdNotFound.rawValue, sessionId: 0), [])
         }
         let deadline = broker.nowMs() + Int64(max(0, request.maxWaitMs))
         while true {
             let generation = broker.appends.generation
-            let (response, bytes, failed) = read(request)
+            let (response, slices, bytes, failed) = read(request)
             let remaining = deadline - broker.nowMs()
             if bytes >= Int(request.minBytes) || failed || remaining <= 0 || Task.isCancelled {
-                return response
+                return (response, slices)
             }
             await broker.appends.wait(after: generation, timeoutMs: remaining)
         }
     }
 
-    private func read(_ request: FetchRequest) -> (FetchResponse, Int, Bool) {
+    private func read(_ request: FetchRequest) -> (FetchResponse, [[FileSlice?]], Int, Bool) {
         var budget = Int(request.maxBytes)
         var total = 0
         var failed = false
         var topics: [FetchResponse.FetchableTopicResponse] = []
+        var slices: [[FileSlice?]] = []
         for topic in request.topics {
             var partitions: [FetchResponse.PartitionData] = []
+            var topicSlices: [FileSlice?] = []
             for wanted in topic.partitions {
                 var data = FetchResponse.PartitionData(partitionIndex: wanted.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: nil, records: nil)
                 guard let log = broker.registry.partition(topic.topic, wanted.partition) else {
                     data.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
                     failed = true
                     partitions.append(data)
+                    topicSlices.append(nil)
                     continue
                 }
                 if let error = log.leaderEpochError(clientEpoch: wanted.currentLeaderEpoch) {
                     data.errorCode = error.rawValue
                     failed = true
                     partitions.append(data)
+                    topicSlices.append(nil)
                     continue
                 }
+                var slice: FileSlice?
                 do throws(LogStoreError) {
                     let limit = min(Int(wanted.partitionMaxBytes), max(budget, 0))
-                    let result = try log.read(from: wanted.fetchOffset, maxBytes: limit, minOneBatch: total == 0)
+                    let result = try log.readSlice(from: wanted.fetchOffset, maxBytes: limit, minOneBatch: total == 0)
                     data.highWatermark = result.highWatermark
                     data.lastStableOffset = result.highWatermark
                     data.logStartOffset = result.logStartOffset
-                    data.records = result.records ?? ByteBuffer()
-                    let size = result.records?.readableBytes ?? 0
+                    data.records = ByteBuffer()
+                    slice = result.slice
+                    let size = slice?.length ?? 0
                     total += size
                     budget -= size
                 } catch {
@@ -65,9 +90,11 @@ struct FetchHandler: ApiHandler {
                     failed = true
                 }
                 partitions.append(data)
+                topicSlices.append(slice)
             }
             topics.append(.init(topic: topic.topic, partitions: partitions))
+            slices.append(topicSlices)
         }
-        return (FetchResponse(errorCode: 0, sessionId: 0, responses: topics), total, failed)
+        return (FetchResponse(errorCode: 0, sessionId: 0, responses: topics), slices, total, failed)
     }
 }
