@@ -51,7 +51,7 @@ class Events:
 
 def run_kafka_python(args, events: Events):
     from kafka import KafkaConsumer, TopicPartition
-    from kafka.consumer.subscription_state import ConsumerRebalanceListener
+    from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
     from kafka.coordinator.assignors.range import RangePartitionAssignor
     from kafka.structs import OffsetAndMetadata
 
@@ -82,26 +82,45 @@ def run_kafka_python(args, events: Events):
             consumer.commit(offsets)
         except Exception as exc:  # noqa: BLE001 - reported to the test, which judges it
             events.emit("commit_failed", gen=gen, offsets={str(p): o for p, o in todo.items()},
-                        error=f"{type(exc).__name__}: {exc}")
+                        error=f"{type(exc).__name__}: {exc}", where="batch")
             return
         committed.update(todo)
-        events.emit("committed", gen=gen, offsets={str(p): o for p, o in todo.items()})
+        events.emit("committed", gen=gen, offsets={str(p): o for p, o in todo.items()}, where="batch")
 
-    class Listener(ConsumerRebalanceListener):
-        def on_partitions_revoked(self, revoked):
+    async def commit_revoked(parts):
+        # kafka-python 3.0 runs rebalance listeners on its IO loop, where the blocking commit()
+        # raises RuntimeError; an AsyncConsumerRebalanceListener awaits the coordinator's own
+        # synchronous-commit coroutine (what kafka-python itself awaits for auto-commit before a
+        # rebalance) instead.
+        todo = {p: o for p, o in consumed.items() if committed.get(p) != o and p in parts}
+        if not todo:
+            return
+        gen, _ = generation()
+        offsets = {TopicPartition(args.topic, p): OffsetAndMetadata(o, "", -1) for p, o in todo.items()}
+        try:
+            await consumer._coordinator._commit_offsets_sync_async(offsets)  # noqa: SLF001
+        except Exception as exc:  # noqa: BLE001 - reported to the test, which judges it
+            events.emit("commit_failed", gen=gen, offsets={str(p): o for p, o in todo.items()},
+                        error=f"{type(exc).__name__}: {exc}", where="revoke")
+            return
+        committed.update(todo)
+        events.emit("committed", gen=gen, offsets={str(p): o for p, o in todo.items()}, where="revoke")
+
+    class Listener(AsyncConsumerRebalanceListener):
+        async def on_partitions_revoked(self, revoked):
             parts = sorted(tp.partition for tp in revoked)
-            commit(set(parts))
+            await commit_revoked(set(parts))
             gen, _ = generation()
             events.emit("revoked", gen=gen, partitions=parts)
             for p in parts:
                 consumed.pop(p, None)
                 committed.pop(p, None)
 
-        def on_partitions_assigned(self, assigned):
+        async def on_partitions_assigned(self, assigned):
             gen, member = generation()
             events.emit("assigned", gen=gen, member=member, partitions=sorted(tp.partition for tp in assigned))
 
-        def on_partitions_lost(self, lost):
+        async def on_partitions_lost(self, lost):
             gen, _ = generation()
             parts = sorted(tp.partition for tp in lost)
             events.emit("lost", gen=gen, partitions=parts)
@@ -169,7 +188,7 @@ def run_confluent(args, events: Events):
     consumed: dict[int, int] = {}
     committed: dict[int, int] = {}
 
-    def commit(parts=None):
+    def commit(parts=None, where="batch"):
         todo = {p: o for p, o in consumed.items() if committed.get(p) != o and (parts is None or p in parts)}
         if not todo:
             return
@@ -182,10 +201,10 @@ def run_confluent(args, events: Events):
                 raise KafkaException("; ".join(errors))
         except Exception as exc:  # noqa: BLE001 - reported to the test, which judges it
             events.emit("commit_failed", gen=gen, offsets={str(p): o for p, o in todo.items()},
-                        error=f"{type(exc).__name__}: {exc}")
+                        error=f"{type(exc).__name__}: {exc}", where=where)
             return
         committed.update(todo)
-        events.emit("committed", gen=gen, offsets={str(p): o for p, o in todo.items()})
+        events.emit("committed", gen=gen, offsets={str(p): o for p, o in todo.items()}, where=where)
 
     def on_assign(c, partitions):
         events.emit("assigned", gen=gens.generation, member=gens.member,
@@ -193,7 +212,7 @@ def run_confluent(args, events: Events):
 
     def on_revoke(c, partitions):
         parts = sorted(tp.partition for tp in partitions)
-        commit(set(parts))
+        commit(set(parts), where="revoke")
         events.emit("revoked", gen=gens.generation, partitions=parts)
         for p in parts:
             consumed.pop(p, None)

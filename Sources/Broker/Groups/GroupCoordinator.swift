@@ -84,10 +84,14 @@ actor GroupCoordinator {
                     group.staticMembers[instanceId] = memberId
                     if group.leaderId == existing { group.leaderId = memberId }
                     if group.state == .stable && unchanged {
+                        // No rebalance: the current generation is answered again. A rejoining
+                        // leader gets the members with skipAssignment (v9), and the SyncGroup it may
+                        // still send in a stable group returns the assignment it already has.
                         groups[group.groupId] = group
                         persist(group)
-                        return JoinGroupResponse(generationId: group.generationId, protocolType: group.protocolType, protocolName: group.protocolName,
-                                                 leader: group.leaderId ?? "", skipAssignment: false, memberId: memberId, members: [])
+                        var response = joinResponse(group, for: memberId)
+                        response.skipAssignment = memberId == group.leaderId
+                        return response
                     }
                     groups[group.groupId] = group
                     return await parkJoin(groupId: group.groupId, memberId: memberId, version: version)
@@ -408,7 +412,9 @@ actor GroupCoordinator {
             guard let member = group.members[request.memberId] else { return answer(.unknownMemberId) }
             if let instanceId = request.groupInstanceId, group.staticMembers[instanceId] != member.memberId { return answer(.fencedInstanceId) }
             guard request.generationIdOrMemberEpoch == group.generationId else { return answer(.illegalGeneration) }
-            if group.state == .preparingRebalance { return answer(.rebalanceInProgress) }
+            // Members may still commit for the generation that is ending (PreparingRebalance);
+            // between the join and the assignment (CompletingRebalance) there is nothing to commit.
+            if group.state == .completingRebalance { return answer(.rebalanceInProgress) }
             group.members[request.memberId]?.lastHeartbeatMs = now()
         } else if !group.members.isEmpty {
             // A simple (memberless) commit into a group that has members.
