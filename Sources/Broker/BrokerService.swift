@@ -68,6 +68,7 @@ public final class BrokerService: Service, Sendable {
             }
         } onGracefulShutdown: {
             listener.channel.close(promise: nil)
+            Task { await groups.shutdown() }
         }
         registry.closeAll()
         try FileSystem.writeTextAtomically("", to: marker)

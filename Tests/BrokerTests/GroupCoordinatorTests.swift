@@ -156,4 +156,18 @@ final class GroupCoordinatorTests: XCTestCase {
         let tooShort = await groups.join(try Self.joinRequest(session: 1), version: 9, clientId: "c", clientHost: "")
         XCTAssertEqual(tooShort.errorCode, ErrorCode.invalidSessionTimeout.rawValue)
     }
+
+    func testShutdownReleasesParkedJoins() async throws {
+        let groups = try coordinator()
+        let first = try await Self.join(groups)
+        _ = await groups.sync(SyncGroupRequest(groupId: "g", generationId: first.generationId, memberId: first.memberId, assignments: []))
+        // A second member's join waits for the first to rejoin, which it never does.
+        let started = Date()
+        async let parked = Self.join(groups)
+        try await Task.sleep(nanoseconds: 100_000_000)
+        await groups.shutdown()
+        let answer = try await parked
+        XCTAssertEqual(answer.errorCode, ErrorCode.notCoordinator.rawValue)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1.5, "released at shutdown, not at the rebalance timeout")
+    }
 }

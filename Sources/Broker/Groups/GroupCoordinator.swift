@@ -20,6 +20,8 @@ actor GroupCoordinator {
     }
 
     private var groups: [String: ConsumerGroup]
+    /// Set at broker shutdown: parked and new JoinGroup/SyncGroup requests get NOT_COORDINATOR.
+    private var closing = false
     private let log: GroupMetadataLog
     private let settings: Settings
     private let logger: Logger
@@ -52,6 +54,7 @@ actor GroupCoordinator {
             JoinGroupResponse(errorCode: code.rawValue, generationId: -1, protocolName: version >= 7 ? nil : "", leader: "", memberId: memberId)
         }
         guard !request.groupId.isEmpty else { return failure(.invalidGroupId) }
+        guard !closing else { return failure(.notCoordinator) }
         guard (settings.minSessionTimeoutMs...settings.maxSessionTimeoutMs).contains(request.sessionTimeoutMs) else {
             return failure(.invalidSessionTimeout)
         }
@@ -255,6 +258,7 @@ actor GroupCoordinator {
 
     func sync(_ request: SyncGroupRequest) async -> SyncGroupResponse {
         func failure(_ code: ErrorCode) -> SyncGroupResponse { SyncGroupResponse(errorCode: code.rawValue, assignment: ByteBuffer()) }
+        guard !closing else { return failure(.notCoordinator) }
         guard var group = groups[request.groupId], let member = group.members[request.memberId] else { return failure(.unknownMemberId) }
         if let instanceId = request.groupInstanceId, group.staticMembers[instanceId] != request.memberId { return failure(.fencedInstanceId) }
         guard request.generationId == group.generationId else { return failure(.illegalGeneration) }
@@ -290,6 +294,26 @@ actor GroupCoordinator {
                     groups[group.groupId] = group
                 }
             }
+        }
+    }
+
+    /// Broker shutdown: releases every parked JoinGroup and SyncGroup with NOT_COORDINATOR, so
+    /// the connections holding them can close now rather than when the rebalance would end.
+    func shutdown() {
+        closing = true
+        for groupId in Array(groups.keys) {
+            guard var group = groups[groupId] else { continue }
+            for id in group.members.keys {
+                if let waiter = group.members[id]?.joinWaiter {
+                    group.members[id]?.joinWaiter = nil
+                    waiter.resume(returning: JoinGroupResponse(errorCode: ErrorCode.notCoordinator.rawValue, generationId: -1, leader: "", memberId: id))
+                }
+                if let waiter = group.members[id]?.syncWaiter {
+                    group.members[id]?.syncWaiter = nil
+                    waiter.resume(returning: SyncGroupResponse(errorCode: ErrorCode.notCoordinator.rawValue, assignment: ByteBuffer()))
+                }
+            }
+            groups[groupId] = group
         }
     }
 
