@@ -302,27 +302,6 @@ final class LogSegment {
         return FileSlice(descriptor: try file.duplicateDescriptor(), position: start, length: end - start)
     }
 
-    /// Reads whole batches starting with the one holding `offset`, up to `maxBytes` (at least
-    /// one batch when `minOneBatch`, KIP-74).
-    func read(from offset: Int64, maxBytes: Int, minOneBatch: Bool) throws(LogStoreError) -> ByteBuffer? {
-        guard let (position, first) = try locate(offset) else { return nil }
-        let firstSize = first.totalSize
-        if firstSize > maxBytes {
-            return minOneBatch ? try log().read(at: position, length: firstSize) : nil
-        }
-        var bytes = try log().read(at: position, length: min(maxBytes, size - position))
-        // Trim to whole batches.
-        var end = 0
-        while bytes.readableBytes - end >= RecordBatch.logOverhead {
-            let length = Int(bytes.getInteger(at: bytes.readerIndex + end + 8, as: Int32.self)!)
-            let total = length + RecordBatch.logOverhead
-            if end + total > bytes.readableBytes { break }
-            end += total
-        }
-        bytes.moveWriterIndex(to: bytes.readerIndex + end)
-        return bytes
-    }
-
     /// The first offset whose record timestamp is at least `timestamp`, if this segment has one.
     func offset(forTimestamp timestamp: Int64) throws(LogStoreError) -> (offset: Int64, timestamp: Int64)? {
         guard maxTimestamp >= timestamp else { return nil }

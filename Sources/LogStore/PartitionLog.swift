@@ -209,36 +209,15 @@ public final class PartitionLog: @unchecked Sendable {
         return segment
     }
 
-    /// Reads from `offset`: whole batches up to `maxBytes` (at least one with `minOneBatch`).
-    public func read(from offset: Int64, maxBytes: Int, minOneBatch: Bool = true) throws(LogStoreError) -> ReadResult {
-        try withLock { () throws(LogStoreError) -> ReadResult in
-            let end = segments.last!.nextOffset
-            guard offset >= logStart, offset <= end else {
-                throw .offsetOutOfRange(requested: offset, logStart: logStart, logEnd: end)
-            }
-            var records: ByteBuffer?
-            if offset < end {
-                // The segment holding the offset; batches straddling DeleteRecords' start are served whole.
-                let index = segments.lastIndex { $0.baseOffset <= offset } ?? 0
-                for segment in segments[index...] {
-                    if let bytes = try segment.read(from: max(offset, segment.baseOffset), maxBytes: maxBytes, minOneBatch: minOneBatch) {
-                        records = bytes
-                        break
-                    }
-                }
-                if index < segments.count - 1 { segments[index].closeFiles() }
-            }
-            return ReadResult(records: records, highWatermark: end, logStartOffset: logStart)
-        }
-    }
-
+    /// File ranges rather than bytes: what zero-copy Fetch sends.
     public struct SliceResult: Sendable {
         public var slice: FileSlice?
         public var highWatermark: Int64
         public var logStartOffset: Int64
     }
 
-    /// Like `read`, but returns the file range to send instead of the bytes (zero-copy fetch).
+    /// The file range of whole batches from `offset`, up to `maxBytes` (at least one batch with
+    /// `minOneBatch`, KIP-74); batches straddling a DeleteRecords start are served whole.
     public func readSlice(from offset: Int64, maxBytes: Int, minOneBatch: Bool = true) throws(LogStoreError) -> SliceResult {
         try withLock { () throws(LogStoreError) -> SliceResult in
             let end = segments.last!.nextOffset
@@ -258,6 +237,15 @@ public final class PartitionLog: @unchecked Sendable {
             }
             return SliceResult(slice: slice, highWatermark: end, logStartOffset: logStart)
         }
+    }
+
+    /// Reads from `offset`: whole batches up to `maxBytes` (at least one with `minOneBatch`),
+    /// copied into memory (the broker's coordinators, tests; Fetch sends `readSlice` ranges).
+    public func read(from offset: Int64, maxBytes: Int, minOneBatch: Bool = true) throws(LogStoreError) -> ReadResult {
+        let result = try readSlice(from: offset, maxBytes: maxBytes, minOneBatch: minOneBatch)
+        var records: ByteBuffer?
+        if let slice = result.slice { records = ByteBuffer(bytes: try slice.read()) }
+        return ReadResult(records: records, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset)
     }
 
     /// ListOffsets by timestamp: the first offset whose timestamp is at least `timestamp`.
