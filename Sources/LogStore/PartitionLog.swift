@@ -160,7 +160,8 @@ public final class PartitionLog: @unchecked Sendable {
                 case .append:
                     let last = next + Int64(view.lastOffsetDelta)
                     producerState.update(producerId: view.producerId, epoch: view.producerEpoch, firstSequence: view.baseSequence,
-                                         lastSequence: lastSequence, firstOffset: next, lastOffset: last)
+                                         lastSequence: lastSequence, firstOffset: next, lastOffset: last,
+                                         timestamp: config.logAppendTime ? nowMs : view.maxTimestamp)
                     plan.append((view, nil))
                     next = last + 1
                 }
@@ -246,6 +247,22 @@ public final class PartitionLog: @unchecked Sendable {
         var records: ByteBuffer?
         if let slice = result.slice { records = ByteBuffer(bytes: try slice.read()) }
         return ReadResult(records: records, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset)
+    }
+
+    /// The idempotent producers this partition has state for (DescribeProducers).
+    public struct ProducerDescription: Sendable, Equatable {
+        public var producerId: Int64
+        public var epoch: Int16
+        public var lastSequence: Int32
+        public var lastTimestamp: Int64
+    }
+
+    public func activeProducers() -> [ProducerDescription] {
+        lock.withLock {
+            producers.producers.sorted { $0.key < $1.key }.map { id, entry in
+                ProducerDescription(producerId: id, epoch: entry.epoch, lastSequence: entry.lastSequence ?? -1, lastTimestamp: entry.lastTimestamp)
+            }
+        }
     }
 
     /// ListOffsets by timestamp: the first offset whose timestamp is at least `timestamp`.

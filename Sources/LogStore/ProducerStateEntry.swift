@@ -12,6 +12,8 @@ struct ProducerStateEntry {
 
     var epoch: Int16
     var batches: [BatchMetadata] = []
+    /// The max timestamp of the producer's last batch (DescribeProducers).
+    var lastTimestamp: Int64 = -1
 
     var lastSequence: Int32? { batches.last?.lastSequence }
 

@@ -40,11 +40,12 @@ struct ProducerStateManager {
     }
 
     /// Records a batch that was appended (or found in the log at start).
-    mutating func update(producerId: Int64, epoch: Int16, firstSequence: Int32, lastSequence: Int32, firstOffset: Int64, lastOffset: Int64) {
+    mutating func update(producerId: Int64, epoch: Int16, firstSequence: Int32, lastSequence: Int32, firstOffset: Int64, lastOffset: Int64, timestamp: Int64) {
         guard producerId >= 0 else { return }
         var entry = producers[producerId] ?? ProducerStateEntry(epoch: epoch)
         if epoch != entry.epoch { entry = ProducerStateEntry(epoch: epoch) }
         entry.record(.init(firstSequence: firstSequence, lastSequence: lastSequence, firstOffset: firstOffset, lastOffset: lastOffset))
+        entry.lastTimestamp = timestamp
         producers[producerId] = entry
     }
 
@@ -52,11 +53,8 @@ struct ProducerStateManager {
         guard header.producerId >= 0, header.baseSequence >= 0 else { return }
         let last = header.baseSequence &+ header.lastOffsetDelta
         update(producerId: header.producerId, epoch: header.producerEpoch, firstSequence: header.baseSequence,
-               lastSequence: last < 0 ? last &- Int32.min : last, firstOffset: header.baseOffset, lastOffset: header.lastOffset)
+               lastSequence: last < 0 ? last &- Int32.min : last, firstOffset: header.baseOffset, lastOffset: header.lastOffset,
+               timestamp: header.maxTimestamp)
     }
 
-    /// Forgets everything (the log was truncated or rewritten below these batches).
-    mutating func reset() {
-        producers = [:]
-    }
 }

@@ -204,4 +204,17 @@ final class RequestDispatcherTests: XCTestCase {
         _ = try await call(AlterConfigsRequest(resources: [.init(resourceType: 2, resourceName: "cfg", configs: [.init(name: "segment.ms", value: "60000")])]), version: 2)
         XCTAssertEqual(context.registry.topic(named: "cfg")?.metadata.configs, ["segment.ms": "60000"], "AlterConfigs replaces the whole set")
     }
+
+    func testDescribeProducersListsIdempotentProducers() async throws {
+        _ = try context.registry.create(name: "idem", partitions: 1, configs: [:], validateOnly: false, nowMs: 0)
+        let batch = try RecordBatch(baseTimestamp: WallClock.nowMs(), producerId: 12, producerEpoch: 2, baseSequence: 0,
+                                    records: [Record(offsetDelta: 0, value: ByteBuffer(string: "a")), Record(offsetDelta: 1, value: ByteBuffer(string: "b"))]).encoded()
+        _ = try await call(ProduceRequest(acks: -1, timeoutMs: 1000, topicData: [.init(name: "idem", partitionData: [.init(index: 0, records: batch)])]), version: 9)
+        let response = try await call(DescribeProducersRequest(topics: [.init(name: "idem", partitionIndexes: [0, 5])]), version: 0)
+        let partitions = response.topics[0].partitions
+        XCTAssertEqual(partitions[0].activeProducers.map(\.producerId), [12])
+        XCTAssertEqual(partitions[0].activeProducers.first?.producerEpoch, 2)
+        XCTAssertEqual(partitions[0].activeProducers.first?.lastSequence, 1)
+        XCTAssertEqual(partitions[1].errorCode, ErrorCode.unknownTopicOrPartition.rawValue)
+    }
 }
