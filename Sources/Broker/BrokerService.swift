@@ -137,6 +137,7 @@ public final class BrokerService: Service, Sendable {
         dispatcher.register(DeleteGroupsHandler(groups: groups))
         dispatcher.register(OffsetDeleteHandler(groups: groups))
         dispatcher.register(DescribeProducersHandler(broker: context))
+        dispatcher.register(WriteTxnMarkersHandler(broker: context))
         dispatcher.register(InitProducerIdHandler(broker: context, producerIds: ProducerIdAllocator(dataDirectory: context.config.dataDirectory)))
         var withVersions = dispatcher
         withVersions.register(ApiVersionsHandler(supported: []))

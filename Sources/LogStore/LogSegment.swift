@@ -276,27 +276,36 @@ final class LogSegment {
         return nil
     }
 
-    /// Every batch header in order, read 61 bytes at a time (no records).
-    func forEachHeader(_ body: (RecordBatchHeader) -> Void) throws(LogStoreError) {
+    /// Every batch header in order, read 61 bytes at a time; control batches (transaction
+    /// markers, a few bytes) are read whole so their marker type is known.
+    func forEachHeader(_ body: (RecordBatchHeader, ControlRecord?) throws(LogStoreError) -> Void) throws(LogStoreError) {
         let file = try log()
         var position = 0
         while position + RecordBatch.headerSize <= size {
             guard let header = try? RecordBatchHeader(file.read(at: position, length: RecordBatch.headerSize)) else { return }
-            body(header)
+            var marker: ControlRecord?
+            if header.attributes.isControl,
+               let view = try? RecordBatchView(bytes: file.read(at: position, length: header.totalSize)),
+               let record = try? view.decodeRecords().first {
+                marker = try? ControlRecord(record: record)
+            }
+            try body(header, marker)
             position += header.totalSize
         }
     }
 
     /// The file range of whole batches starting with the one holding `offset`, up to
     /// `maxBytes` (at least one batch with `minOneBatch`), found by walking headers only.
-    func slice(from offset: Int64, maxBytes: Int, minOneBatch: Bool) throws(LogStoreError) -> FileSlice? {
-        guard let (start, first) = try locate(offset) else { return nil }
+    /// Batches starting at or after `endOffset` are left out (read_committed stops at the last
+    /// stable offset).
+    func slice(from offset: Int64, maxBytes: Int, minOneBatch: Bool, endOffset: Int64 = .max) throws(LogStoreError) -> FileSlice? {
+        guard let (start, first) = try locate(offset), first.baseOffset < endOffset else { return nil }
         if first.totalSize > maxBytes && !minOneBatch { return nil }
         let file = try log()
         var end = start + first.totalSize
         while end + RecordBatch.headerSize <= size {
             guard let header = try? RecordBatchHeader(file.read(at: end, length: RecordBatch.headerSize)),
-                  end + header.totalSize - start <= maxBytes, end + header.totalSize <= size else { break }
+                  header.baseOffset < endOffset, end + header.totalSize - start <= maxBytes, end + header.totalSize <= size else { break }
             end += header.totalSize
         }
         return FileSlice(descriptor: try file.duplicateDescriptor(), position: start, length: end - start)

@@ -29,6 +29,7 @@ public final class PartitionLog: @unchecked Sendable {
     private var recoveryPoint: Int64
     private var closed = false
     private var producers = ProducerStateManager()
+    private var transactions = TransactionIndex()
 
     public struct AppendResult: Sendable {
         public var baseOffset: Int64
@@ -74,11 +75,20 @@ public final class PartitionLog: @unchecked Sendable {
         logStart = min(max(savedStart ?? loaded.first!.baseOffset, loaded.first!.baseOffset), end)
         recoveryPoint = min(savedRecoveryPoint, end)
         var producers = ProducerStateManager()
+        var transactions = TransactionIndex()
         for segment in loaded {
-            try segment.forEachHeader { producers.update(from: $0) }
+            try segment.forEachHeader { header, marker in
+                producers.update(from: header)
+                if let marker {
+                    transactions.markerAppended(producerId: header.producerId, type: marker.type, offset: header.baseOffset)
+                } else if header.attributes.isTransactional {
+                    transactions.dataAppended(producerId: header.producerId, baseOffset: header.baseOffset)
+                }
+            }
             if segment !== loaded.last { segment.closeFiles() }
         }
         self.producers = producers
+        self.transactions = transactions
         epochs = LeaderEpochCache(path: directory + "/leader-epoch-checkpoint")
         try epochs.truncate(fromOffset: end + 1)
         leaderEpoch = (epochs.latestEpoch ?? -1) + 1
@@ -187,6 +197,9 @@ public final class PartitionLog: @unchecked Sendable {
                     active = try roll(at: next, nowMs: nowMs)
                 }
                 try active.append(view, indexIntervalBytes: config.indexIntervalBytes)
+                if view.attributes.isTransactional {
+                    transactions.dataAppended(producerId: view.producerId, baseOffset: view.baseOffset)
+                }
                 next = view.lastOffset + 1
                 lastWritten = view.lastOffset
                 messages += Int64(view.recordCount)
@@ -214,14 +227,18 @@ public final class PartitionLog: @unchecked Sendable {
     public struct SliceResult: Sendable {
         public var slice: FileSlice?
         public var highWatermark: Int64
+        public var lastStableOffset: Int64
         public var logStartOffset: Int64
     }
 
     /// The file range of whole batches from `offset`, up to `maxBytes` (at least one batch with
     /// `minOneBatch`, KIP-74); batches straddling a DeleteRecords start are served whole.
-    public func readSlice(from offset: Int64, maxBytes: Int, minOneBatch: Bool = true) throws(LogStoreError) -> SliceResult {
+    /// With `committedOnly` (read_committed), nothing at or past the last stable offset.
+    public func readSlice(from offset: Int64, maxBytes: Int, minOneBatch: Bool = true, committedOnly: Bool = false) throws(LogStoreError) -> SliceResult {
         try withLock { () throws(LogStoreError) -> SliceResult in
             let end = segments.last!.nextOffset
+            let stable = transactions.lastStableOffset(highWatermark: end)
+            let limit = committedOnly ? stable : Int64.max
             guard offset >= logStart, offset <= end else {
                 throw .offsetOutOfRange(requested: offset, logStart: logStart, logEnd: end)
             }
@@ -229,14 +246,14 @@ public final class PartitionLog: @unchecked Sendable {
             if offset < end {
                 let index = segments.lastIndex { $0.baseOffset <= offset } ?? 0
                 for segment in segments[index...] {
-                    if let found = try segment.slice(from: max(offset, segment.baseOffset), maxBytes: maxBytes, minOneBatch: minOneBatch) {
+                    if let found = try segment.slice(from: max(offset, segment.baseOffset), maxBytes: maxBytes, minOneBatch: minOneBatch, endOffset: limit) {
                         slice = found
                         break
                     }
                 }
                 if index < segments.count - 1 { segments[index].closeFiles() }
             }
-            return SliceResult(slice: slice, highWatermark: end, logStartOffset: logStart)
+            return SliceResult(slice: slice, highWatermark: end, lastStableOffset: stable, logStartOffset: logStart)
         }
     }
 
@@ -247,6 +264,49 @@ public final class PartitionLog: @unchecked Sendable {
         var records: ByteBuffer?
         if let slice = result.slice { records = ByteBuffer(bytes: try slice.read()) }
         return ReadResult(records: records, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset)
+    }
+
+    /// Writes a transaction marker (a control batch, KIP-98) for the producer's open
+    /// transaction: COMMIT makes its records visible to read_committed consumers, ABORT hides
+    /// them. Only the broker writes markers (clients may not produce control batches).
+    @discardableResult
+    public func appendMarker(producerId: Int64, producerEpoch: Int16, type: ControlRecord.ControlType, coordinatorEpoch: Int32, nowMs: Int64) throws(LogStoreError) -> Int64 {
+        var view: RecordBatchView
+        do throws(KafkaCodecError) {
+            view = try RecordBatchView(bytes: RecordBatch(
+                attributes: RecordBatchAttributes(isTransactional: true, isControl: true), baseTimestamp: nowMs,
+                producerId: producerId, producerEpoch: producerEpoch, baseSequence: -1,
+                records: [ControlRecord(type: type, coordinatorEpoch: coordinatorEpoch).record()]).encoded())
+        } catch {
+            throw .corruptBatch("marker: \(error)")
+        }
+        return try withLock { () throws(LogStoreError) -> Int64 in
+            if let current = producers.producers[producerId]?.epoch, current > producerEpoch {
+                throw .invalidProducerEpoch("marker epoch \(producerEpoch) of producer \(producerId) is older than \(current)")
+            }
+            let offset = segments.last!.nextOffset
+            if epochs.latestEpoch != leaderEpoch { try epochs.assign(epoch: leaderEpoch, startOffset: offset) }
+            view.setBaseOffset(offset)
+            view.setPartitionLeaderEpoch(leaderEpoch)
+            var active = segments.last!
+            if !active.canAppend(bytes: view.sizeInBytes, lastOffset: offset, config: config, nowMs: nowMs) {
+                active = try roll(at: offset, nowMs: nowMs)
+            }
+            try active.append(view, indexIntervalBytes: config.indexIntervalBytes)
+            transactions.markerAppended(producerId: producerId, type: type, offset: offset)
+            return offset
+        }
+    }
+
+    /// The offset below which every transaction is decided (KIP-98); the high watermark when
+    /// none is open.
+    public var lastStableOffset: Int64 {
+        lock.withLock { transactions.lastStableOffset(highWatermark: segments.last!.nextOffset) }
+    }
+
+    /// Aborted transactions with records in `[from, to)`.
+    public func abortedTransactions(from: Int64, to: Int64) -> [(producerId: Int64, firstOffset: Int64)] {
+        lock.withLock { transactions.aborted(from: from, to: to).map { ($0.producerId, $0.firstOffset) } }
     }
 
     /// The idempotent producers this partition has state for (DescribeProducers).

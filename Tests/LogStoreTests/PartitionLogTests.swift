@@ -313,3 +313,35 @@ final class ProducerStateTests: XCTestCase {
         XCTAssertEqual(reopened.logEndOffset, 6)
     }
 }
+
+final class TransactionIndexTests: XCTestCase {
+    private func transactional(_ value: String, producerId: Int64, sequence: Int32) throws -> ByteBuffer {
+        try RecordBatch(attributes: RecordBatchAttributes(isTransactional: true), baseTimestamp: 1, producerId: producerId,
+                        producerEpoch: 0, baseSequence: sequence, records: [Record(offsetDelta: 0, value: ByteBuffer(string: value))]).encoded()
+    }
+
+    func testLastStableOffsetAbortedListAndRebuild() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("strait-txn-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let log = try PartitionLog(directory: directory, topic: "t", partition: 0, config: LogConfig(), cleanShutdown: true, nowMs: 0)
+        _ = try log.append(try RecordBatch(baseTimestamp: 1, records: [Record(offsetDelta: 0, value: ByteBuffer(string: "plain"))]).encoded(), nowMs: 1)
+        _ = try log.append(try transactional("a1", producerId: 1, sequence: 0), nowMs: 1)   // offset 1
+        _ = try log.append(try transactional("b1", producerId: 2, sequence: 0), nowMs: 1)   // offset 2
+        _ = try log.append(try transactional("a2", producerId: 1, sequence: 1), nowMs: 1)   // offset 3
+        XCTAssertEqual(log.lastStableOffset, 1, "the first open transaction holds the stable offset back")
+        XCTAssertEqual(try log.readSlice(from: 0, maxBytes: 1 << 20, committedOnly: true).slice.map { try RecordSet(ByteBuffer(bytes: $0.read())).batches.count }, 1)
+        XCTAssertEqual(try log.appendMarker(producerId: 1, producerEpoch: 0, type: .abort, coordinatorEpoch: 0, nowMs: 1), 4)
+        XCTAssertEqual(log.lastStableOffset, 2)
+        XCTAssertEqual(try log.appendMarker(producerId: 2, producerEpoch: 0, type: .commit, coordinatorEpoch: 0, nowMs: 1), 5)
+        XCTAssertEqual(log.lastStableOffset, 6)
+        XCTAssertEqual(log.abortedTransactions(from: 0, to: 6).map(\.producerId), [1])
+        XCTAssertEqual(log.abortedTransactions(from: 0, to: 6).map(\.firstOffset), [1])
+        XCTAssertTrue(log.abortedTransactions(from: 5, to: 6).isEmpty)
+        XCTAssertThrowsError(try log.appendMarker(producerId: 1, producerEpoch: -5, type: .commit, coordinatorEpoch: 0, nowMs: 1))
+        // An open transaction and the aborted list come back after a crash.
+        _ = try log.append(try transactional("c1", producerId: 3, sequence: 0), nowMs: 1)     // offset 6
+        let reopened = try PartitionLog(directory: directory, topic: "t", partition: 0, config: LogConfig(), cleanShutdown: false, nowMs: 0)
+        XCTAssertEqual(reopened.lastStableOffset, 6)
+        XCTAssertEqual(reopened.abortedTransactions(from: 0, to: 7).map(\.producerId), [1])
+    }
+}

@@ -13,6 +13,8 @@ import NIOCore
 struct FetchHandler: ApiHandler {
     let broker: BrokerContext
 
+    static let readCommitted: Int8 = 1
+
     func handle(_ request: FetchRequest, context: RequestContext) async -> FetchResponse {
         var (response, slices) = await fetch(request)
         for topic in response.responses.indices {
@@ -73,10 +75,17 @@ struct FetchHandler: ApiHandler {
                 var slice: FileSlice?
                 do throws(LogStoreError) {
                     let limit = min(Int(wanted.partitionMaxBytes), max(budget, 0))
-                    let result = try log.readSlice(from: wanted.fetchOffset, maxBytes: limit, minOneBatch: total == 0)
+                    let committedOnly = request.isolationLevel == Self.readCommitted
+                    let result = try log.readSlice(from: wanted.fetchOffset, maxBytes: limit, minOneBatch: total == 0, committedOnly: committedOnly)
                     data.highWatermark = result.highWatermark
-                    data.lastStableOffset = result.highWatermark
+                    data.lastStableOffset = result.lastStableOffset
                     data.logStartOffset = result.logStartOffset
+                    if committedOnly {
+                        // KIP-98: the consumer drops these producers' records from their first offset
+                        // up to the abort marker.
+                        data.abortedTransactions = log.abortedTransactions(from: wanted.fetchOffset, to: result.lastStableOffset)
+                            .map { .init(producerId: $0.producerId, firstOffset: $0.firstOffset) }
+                    }
                     data.records = ByteBuffer()
                     slice = result.slice
                     let size = slice?.length ?? 0
@@ -85,7 +94,7 @@ struct FetchHandler: ApiHandler {
                 } catch {
                     data.errorCode = KafkaError(error).code.rawValue
                     data.highWatermark = log.highWatermark
-                    data.lastStableOffset = data.highWatermark
+                    data.lastStableOffset = log.lastStableOffset
                     data.logStartOffset = log.logStartOffset
                     failed = true
                 }
