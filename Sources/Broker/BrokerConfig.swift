@@ -25,6 +25,8 @@ public struct BrokerConfig: Sendable {
         "offsets.retention.minutes": "10080",
         "log.retention.hours": "168",
         "offsets.topic.num.partitions": "50",
+        "transaction.state.log.num.partitions": "50",
+        "transaction.max.timeout.ms": "900000",
         "offset.metadata.max.bytes": "4096",
         "group.min.session.timeout.ms": "6000",
         "group.max.session.timeout.ms": "1800000",

@@ -44,7 +44,11 @@ public final class BrokerService: Service, Sendable {
         let context = BrokerContext(config: config, clusterId: clusterId, registry: registry)
         let groups = try GroupCoordinator(log: GroupMetadataLog(registry: registry, nowMs: started),
                                           settings: Self.groupSettings(config), logger: logger)
-        let dispatcher = Self.dispatcher(for: context, groups: groups)
+        let producerIds = ProducerIdAllocator(dataDirectory: config.dataDirectory)
+        let transactions = try TransactionCoordinator(broker: context, groups: groups, producerIds: producerIds,
+                                                      log: TransactionLog(registry: registry, nowMs: started), logger: logger)
+        await transactions.recover()
+        let dispatcher = Self.dispatcher(for: context, groups: groups, transactions: transactions, producerIds: producerIds)
         let server = KafkaServer(host: config.listenHost, port: config.listenPort,
                                  maximumFrameSize: Int(config.long("socket.request.max.bytes")), dispatcher: dispatcher, logger: logger)
         let listener = try await server.bind(group: MultiThreadedEventLoopGroup.singleton)
@@ -61,6 +65,7 @@ public final class BrokerService: Service, Sendable {
                     while !Task.isCancelled {
                         try? await Task.sleep(nanoseconds: 250_000_000)
                         await groups.expireSessions()
+                        await transactions.abortExpired()
                     }
                 }
                 try await server.serve(listener)
@@ -110,7 +115,8 @@ public final class BrokerService: Service, Sendable {
         return settings
     }
 
-    static func dispatcher(for context: BrokerContext, groups: GroupCoordinator) -> RequestDispatcher {
+    static func dispatcher(for context: BrokerContext, groups: GroupCoordinator, transactions: TransactionCoordinator,
+                           producerIds: ProducerIdAllocator) -> RequestDispatcher {
         var dispatcher = RequestDispatcher()
         dispatcher.register(ProduceHandler(broker: context))
         dispatcher.registerZeroCopy(FetchHandler(broker: context))
@@ -138,7 +144,13 @@ public final class BrokerService: Service, Sendable {
         dispatcher.register(OffsetDeleteHandler(groups: groups))
         dispatcher.register(DescribeProducersHandler(broker: context))
         dispatcher.register(WriteTxnMarkersHandler(broker: context))
-        dispatcher.register(InitProducerIdHandler(broker: context, producerIds: ProducerIdAllocator(dataDirectory: context.config.dataDirectory)))
+        dispatcher.register(InitProducerIdHandler(producerIds: producerIds, transactions: transactions))
+        dispatcher.register(AddPartitionsToTxnHandler(transactions: transactions))
+        dispatcher.register(AddOffsetsToTxnHandler(transactions: transactions))
+        dispatcher.register(EndTxnHandler(transactions: transactions))
+        dispatcher.register(TxnOffsetCommitHandler(transactions: transactions, groups: groups))
+        dispatcher.register(DescribeTransactionsHandler(transactions: transactions))
+        dispatcher.register(ListTransactionsHandler(transactions: transactions))
         var withVersions = dispatcher
         withVersions.register(ApiVersionsHandler(supported: []))
         dispatcher.register(ApiVersionsHandler(supported: withVersions.supportedApis))

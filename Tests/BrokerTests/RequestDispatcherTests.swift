@@ -19,7 +19,10 @@ final class RequestDispatcherTests: XCTestCase {
         let registry = try TopicRegistry(config: config, cleanShutdown: true, nowMs: 0)
         context = BrokerContext(config: config, clusterId: "test-cluster", registry: registry)
         let groups = try GroupCoordinator(log: GroupMetadataLog(registry: registry, nowMs: 0), settings: .init(), logger: Logger(label: "test"))
-        dispatcher = BrokerService.dispatcher(for: context, groups: groups)
+        let producerIds = ProducerIdAllocator(dataDirectory: directory)
+        let transactions = try TransactionCoordinator(broker: context, groups: groups, producerIds: producerIds,
+                                                      log: TransactionLog(registry: registry, nowMs: 0), logger: Logger(label: "test"))
+        dispatcher = BrokerService.dispatcher(for: context, groups: groups, transactions: transactions, producerIds: producerIds)
     }
 
     override func tearDown() {
@@ -69,7 +72,7 @@ final class RequestDispatcherTests: XCTestCase {
         XCTAssertTrue(keys.contains(ApiKey.produce.rawValue))
         XCTAssertTrue(keys.contains(ApiKey.fetch.rawValue))
         XCTAssertTrue(keys.contains(ApiKey.joinGroup.rawValue))
-        XCTAssertFalse(keys.contains(ApiKey.endTxn.rawValue), "transactions are not implemented yet and must not be advertised")
+        XCTAssertTrue(keys.contains(ApiKey.endTxn.rawValue))
     }
 
     func testFutureApiVersionsGetsTheKIP511Answer() async throws {

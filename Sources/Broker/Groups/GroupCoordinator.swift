@@ -20,6 +20,9 @@ actor GroupCoordinator {
     }
 
     private var groups: [String: ConsumerGroup]
+    /// Offsets committed inside open transactions (TxnOffsetCommit), by producer id and group;
+    /// applied when the transaction commits, dropped when it aborts.
+    private var pendingTransactionalOffsets: [Int64: [String: [TopicPartition: CommittedOffset]]] = [:]
     /// Set at broker shutdown: parked and new JoinGroup/SyncGroup requests get NOT_COORDINATOR.
     private var closing = false
     private let log: GroupMetadataLog
@@ -478,6 +481,52 @@ actor GroupCoordinator {
         }
         let byTopic = Dictionary(grouping: offsets.keys.sorted(), by: \.topic)
         return byTopic.keys.sorted().map { topic in (topic, byTopic[topic]!.map { ($0.partition, offsets[$0]) }) }
+    }
+
+    // MARK: transactional offsets
+
+    nonisolated func offsetsPartition(for groupId: String) -> Int32 {
+        log.partition(for: groupId)
+    }
+
+    /// TxnOffsetCommit: held until the transaction ends. A generation, when given (v3+), must
+    /// match, so a zombie member cannot commit into a group that moved on (KIP-447).
+    func commitTransactional(_ request: TxnOffsetCommitRequest) -> TxnOffsetCommitResponse {
+        var error = ErrorCode.noError
+        if let group = groups[request.groupId], request.generationId >= 0 || !request.memberId.isEmpty {
+            if group.members[request.memberId] == nil {
+                error = .unknownMemberId
+            } else if request.generationId != group.generationId {
+                error = .illegalGeneration
+            }
+        }
+        let time = now()
+        if error == .noError {
+            for topic in request.topics {
+                for partition in topic.partitions {
+                    pendingTransactionalOffsets[request.producerId, default: [:]][request.groupId, default: [:]][TopicPartition(topic: topic.name, partition: partition.partitionIndex)] =
+                        CommittedOffset(offset: partition.committedOffset, leaderEpoch: partition.committedLeaderEpoch,
+                                        metadata: partition.committedMetadata, commitTimestampMs: time)
+                }
+            }
+        }
+        return TxnOffsetCommitResponse(topics: request.topics.map { topic in
+            .init(name: topic.name, partitions: topic.partitions.map { .init(partitionIndex: $0.partitionIndex, errorCode: error.rawValue) })
+        })
+    }
+
+    func completeTransaction(producerId: Int64, commit: Bool) {
+        guard let pending = pendingTransactionalOffsets.removeValue(forKey: producerId), commit else { return }
+        for (groupId, offsets) in pending {
+            var group = groups[groupId] ?? ConsumerGroup(groupId: groupId)
+            for (key, value) in offsets { group.offsets[key] = value }
+            groups[groupId] = group
+            do {
+                try log.writeOffsets(group: groupId, offsets.map { ($0.key, $0.value) }, nowMs: now())
+            } catch {
+                logger.error("cannot persist transactional offsets", metadata: ["group": "\(groupId)", "error": "\(error)"])
+            }
+        }
     }
 
     // MARK: administration

@@ -45,8 +45,13 @@ struct GroupMetadataLog: Sendable {
     }
 
     func partition(for groupId: String) -> Int32 {
-        let hash = Self.javaHashCode(groupId)
-        return (hash == Int32.min ? 0 : abs(hash)) % partitionCount
+        Self.partition(for: groupId, count: partitionCount)
+    }
+
+    /// Kafka's `Utils.abs(key.hashCode) % count` (abs of Int32.min is 0 there).
+    static func partition(for key: String, count: Int32) -> Int32 {
+        let hash = javaHashCode(key)
+        return (hash == Int32.min ? 0 : abs(hash)) % count
     }
 
     // MARK: writing

@@ -1,14 +1,16 @@
 import KafkaProtocol
 
-/// 22 InitProducerId for idempotent producers: a fresh producer id at epoch 0. Producers with a
-/// `transactional.id` need the transaction coordinator, which this broker does not run yet.
+/// 22 InitProducerId: a fresh producer id at epoch 0 for idempotent producers; producers with a
+/// `transactional.id` are served by the transaction coordinator.
 struct InitProducerIdHandler: ApiHandler {
-    let broker: BrokerContext
     let producerIds: ProducerIdAllocator
+    let transactions: TransactionCoordinator
 
     func handle(_ request: InitProducerIdRequest, context: RequestContext) async -> InitProducerIdResponse {
-        if request.transactionalId != nil {
-            return InitProducerIdResponse(errorCode: ErrorCode.coordinatorNotAvailable.rawValue, producerId: -1, producerEpoch: -1)
+        if let transactionalId = request.transactionalId {
+            let (error, id, epoch) = await transactions.initProducerId(transactionalId: transactionalId, timeoutMs: request.transactionTimeoutMs,
+                                                                       producerId: request.producerId, producerEpoch: request.producerEpoch)
+            return InitProducerIdResponse(errorCode: error.rawValue, producerId: id, producerEpoch: epoch)
         }
         if request.producerId >= 0 {
             // KIP-360: a producer re-initialising after an error keeps its id with the next epoch.

@@ -1,0 +1,17 @@
+import KafkaProtocol
+
+/// 24 AddPartitionsToTxn (v0–3, one transaction per request).
+struct AddPartitionsToTxnHandler: ApiHandler {
+    let transactions: TransactionCoordinator
+
+    func handle(_ request: AddPartitionsToTxnRequest, context: RequestContext) async -> AddPartitionsToTxnResponse {
+        let partitions = request.v3AndBelowTopics.flatMap { topic in topic.partitions.map { TopicPartition(topic: topic.name, partition: $0) } }
+        let results = await transactions.addPartitions(transactionalId: request.v3AndBelowTransactionalId, producerId: request.v3AndBelowProducerId,
+                                                       epoch: request.v3AndBelowProducerEpoch, partitions: partitions)
+        return AddPartitionsToTxnResponse(resultsByTopicV3AndBelow: request.v3AndBelowTopics.map { topic in
+            .init(name: topic.name, resultsByPartition: topic.partitions.map { index in
+                .init(partitionIndex: index, partitionErrorCode: (results[TopicPartition(topic: topic.name, partition: index)] ?? .unknownServerError).rawValue)
+            })
+        })
+    }
+}

@@ -1,0 +1,11 @@
+import KafkaProtocol
+
+/// 25 AddOffsetsToTxn: the transaction will commit offsets of this group.
+struct AddOffsetsToTxnHandler: ApiHandler {
+    let transactions: TransactionCoordinator
+
+    func handle(_ request: AddOffsetsToTxnRequest, context: RequestContext) async -> AddOffsetsToTxnResponse {
+        AddOffsetsToTxnResponse(errorCode: await transactions.addOffsets(transactionalId: request.transactionalId, producerId: request.producerId,
+                                                                          epoch: request.producerEpoch, groupId: request.groupId).rawValue)
+    }
+}

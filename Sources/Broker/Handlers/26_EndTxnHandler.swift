@@ -1,0 +1,11 @@
+import KafkaProtocol
+
+/// 26 EndTxn: commit or abort the producer's open transaction.
+struct EndTxnHandler: ApiHandler {
+    let transactions: TransactionCoordinator
+
+    func handle(_ request: EndTxnRequest, context: RequestContext) async -> EndTxnResponse {
+        EndTxnResponse(errorCode: await transactions.endTransaction(transactionalId: request.transactionalId, producerId: request.producerId,
+                                                                    epoch: request.producerEpoch, commit: request.committed).rawValue)
+    }
+}
