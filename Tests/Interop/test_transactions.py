@@ -152,3 +152,32 @@ def test_consume_transform_produce_is_exactly_once(own_broker):
     assert first + second == 200
     values = read_librdkafka(broker, sink, 2, "read_committed")
     assert sorted(values) == sorted(b"x" + str(i).encode() for i in range(200)), "each input record transformed exactly once"
+
+
+def test_unknown_transactional_id_and_stale_epoch_get_kafkas_errors(own_broker):
+    from kafka.protocol.producer.transaction import AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, EndTxnRequest, EndTxnResponse
+
+    from interop import Wire
+
+    broker = own_broker
+    topic = unique_topic("tx-bad")
+    create(broker, topic, 1)
+    with Wire(broker.bootstrap) as wire:
+        response = wire.request(AddPartitionsToTxnRequest(
+            v3_and_below_transactional_id="never-initialised", v3_and_below_producer_id=123, v3_and_below_producer_epoch=0,
+            v3_and_below_topics=[AddPartitionsToTxnRequest.AddPartitionsToTxnTopic(name=topic, partitions=[0])]), 3, AddPartitionsToTxnResponse)
+        code = response.results_by_topic_v3_and_below[0].results_by_partition[0].partition_error_code
+        assert code == 49, f"INVALID_PRODUCER_ID_MAPPING expected, got {code}"
+    # A fenced incarnation: the first producer's epoch is older than its successor's.
+    first = transactional_producer(broker, "tx-fence")
+    first.begin_transaction()
+    first.produce(topic, value=b"zombie", partition=0)
+    first.flush(10)
+    second = transactional_producer(broker, "tx-fence")
+    with pytest.raises(Exception) as failure:
+        first.commit_transaction(10)
+    assert "fenced" in str(failure.value).lower(), failure.value
+    second.begin_transaction()
+    second.produce(topic, value=b"live", partition=0)
+    second.commit_transaction(10)
+    assert read_librdkafka(broker, topic, 1, "read_committed") == [b"live"]
