@@ -27,6 +27,8 @@ public struct BrokerConfig: Sendable {
         "offsets.topic.num.partitions": "50",
         "transaction.state.log.num.partitions": "50",
         "transaction.max.timeout.ms": "900000",
+        "transactional.id.expiration.ms": "604800000",
+        "producer.id.expiration.ms": "86400000",
         "offset.metadata.max.bytes": "4096",
         "group.min.session.timeout.ms": "6000",
         "group.max.session.timeout.ms": "1800000",

@@ -20,6 +20,7 @@ struct LogMaintenance {
                     do {
                         try log.flushIfDue(nowMs: now)
                         if now - lastRetention >= retentionInterval {
+                            log.expireProducers(nowMs: now, expirationMs: config.long("producer.id.expiration.ms"))
                             let compacted = try log.compact(nowMs: now)
                             if compacted > 0 {
                                 logger.info("compacted segments", metadata: ["partition": "\(log.topic)-\(log.partition)", "segments": "\(compacted)"])

@@ -309,6 +309,12 @@ public final class PartitionLog: @unchecked Sendable {
         lock.withLock { transactions.aborted(from: from, to: to).map { ($0.producerId, $0.firstOffset) } }
     }
 
+    /// Forgets idempotent producers idle for `expirationMs` (`producer.id.expiration.ms`).
+    @discardableResult
+    public func expireProducers(nowMs: Int64, expirationMs: Int64) -> Int {
+        lock.withLock { producers.expire(olderThan: nowMs - expirationMs, keeping: transactions.openProducers) }
+    }
+
     /// The idempotent producers this partition has state for (DescribeProducers).
     public struct ProducerDescription: Sendable, Equatable {
         public var producerId: Int64

@@ -49,6 +49,14 @@ struct ProducerStateManager {
         producers[producerId] = entry
     }
 
+    /// `producer.id.expiration.ms`: forgets producers idle that long, except those with a
+    /// transaction still open. Returns how many were forgotten.
+    mutating func expire(olderThan cutoff: Int64, keeping open: Set<Int64>) -> Int {
+        let before = producers.count
+        producers = producers.filter { $0.value.lastTimestamp >= cutoff || open.contains($0.key) }
+        return before - producers.count
+    }
+
     mutating func update(from header: RecordBatchHeader) {
         guard header.producerId >= 0, header.baseSequence >= 0 else { return }
         let last = header.baseSequence &+ header.lastOffsetDelta

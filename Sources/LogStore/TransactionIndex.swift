@@ -17,6 +17,8 @@ struct TransactionIndex {
     private(set) var ongoing: [Int64: Int64] = [:]
     private(set) var aborted: [AbortedTransaction] = []
 
+    var openProducers: Set<Int64> { Set(ongoing.keys) }
+
     /// Offsets from the first open transaction on are not yet stable.
     func lastStableOffset(highWatermark: Int64) -> Int64 {
         min(ongoing.values.min() ?? highWatermark, highWatermark)

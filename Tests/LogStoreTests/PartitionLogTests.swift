@@ -308,9 +308,13 @@ final class ProducerStateTests: XCTestCase {
         XCTAssertEqual(try reopened.append(try idempotent(["d"], epoch: 1, sequence: 0), nowMs: 1).baseOffset, 3)
         XCTAssertEqual(reopened.logEndOffset, 4)
         XCTAssertEqual(try reopened.append(try idempotent(["e"], epoch: 1, sequence: 1), nowMs: 1).baseOffset, 4)
+        // producer.id.expiration.ms: an idle producer is forgotten, and may then start anywhere.
+        XCTAssertEqual(reopened.expireProducers(nowMs: 1_000_000, expirationMs: 1_000), 1)
+        XCTAssertTrue(reopened.activeProducers().isEmpty)
+        XCTAssertNoThrow(try reopened.append(try idempotent(["f"], epoch: 1, sequence: 40), nowMs: 1))
         // Non-idempotent batches are never checked.
         _ = try reopened.append(try RecordBatch(baseTimestamp: 1, records: [Record(offsetDelta: 0, value: ByteBuffer(string: "plain"))]).encoded(), nowMs: 1)
-        XCTAssertEqual(reopened.logEndOffset, 6)
+        XCTAssertEqual(reopened.logEndOffset, 7)
     }
 }
 

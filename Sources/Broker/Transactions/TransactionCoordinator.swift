@@ -196,9 +196,20 @@ actor TransactionCoordinator {
     }
 
     /// Aborts transactions open longer than their timeout, bumping the epoch to fence the
-    /// producer that let it run out (Kafka does the same).
+    /// producer that let it run out (Kafka does the same), and forgets transactional ids idle
+    /// for `transactional.id.expiration.ms`.
     func abortExpired() async {
         let now = broker.nowMs()
+        let idle = broker.config.long("transactional.id.expiration.ms")
+        for (id, transaction) in transactions where transaction.state != .ongoing && transaction.state != .prepareCommit
+            && transaction.state != .prepareAbort && now - transaction.lastUpdateTimestampMs > idle {
+            do {
+                try log.remove(id, nowMs: now)
+                transactions[id] = nil
+            } catch {
+                logger.error("cannot expire transactional id", metadata: ["transactional.id": "\(id)", "error": "\(error)"])
+            }
+        }
         for (id, transaction) in transactions where transaction.state == .ongoing && now - transaction.startTimestampMs > Int64(transaction.timeoutMs) {
             logger.info("aborting timed-out transaction", metadata: ["transactional.id": "\(id)"])
             await complete(id, commit: false)

@@ -26,10 +26,19 @@ struct TransactionLog: Sendable {
         }
     }
 
-    func write(_ transaction: TransactionMetadata, nowMs: Int64) throws(KafkaError) {
+    /// A tombstone: the transactional id expired (`transactional.id.expiration.ms`).
+    func remove(_ transactionalId: String, nowMs: Int64) throws(KafkaError) {
+        try append(key: Self.key(transactionalId), value: nil, transactionalId: transactionalId, nowMs: nowMs)
+    }
+
+    private static func key(_ transactionalId: String) -> ByteBuffer {
         var key = ByteBuffer()
         key.writeInteger(Int16(0))
-        key.writeKafkaString(transaction.transactionalId, compact: false)
+        key.writeKafkaString(transactionalId, compact: false)
+        return key
+    }
+
+    func write(_ transaction: TransactionMetadata, nowMs: Int64) throws(KafkaError) {
         var value = ByteBuffer()
         value.writeInteger(Int16(0))
         value.writeInteger(transaction.producerId)
@@ -46,7 +55,11 @@ struct TransactionLog: Sendable {
         }
         value.writeInteger(transaction.lastUpdateTimestampMs)
         value.writeInteger(transaction.startTimestampMs)
-        let partition = GroupMetadataLog.partition(for: transaction.transactionalId, count: partitionCount)
+        try append(key: Self.key(transaction.transactionalId), value: value, transactionalId: transaction.transactionalId, nowMs: nowMs)
+    }
+
+    private func append(key: ByteBuffer, value: ByteBuffer?, transactionalId: String, nowMs: Int64) throws(KafkaError) {
+        let partition = GroupMetadataLog.partition(for: transactionalId, count: partitionCount)
         guard let log = registry.partition(Self.topic, partition) else { return }
         do {
             let batch = try RecordBatch(baseTimestamp: nowMs, records: [Record(offsetDelta: 0, key: key, value: value)]).encoded()
