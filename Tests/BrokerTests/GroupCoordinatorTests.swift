@@ -171,3 +171,45 @@ final class GroupCoordinatorTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 1.5, "released at shutdown, not at the rebalance timeout")
     }
 }
+
+final class TransactionCoordinatorTests: XCTestCase {
+    func testDescribeAndListFollowTheTransaction() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("strait-txc-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = BrokerConfig(dataDirectory: directory, properties: ["offsets.topic.num.partitions": "2", "transaction.state.log.num.partitions": "2"])
+        let registry = try TopicRegistry(config: config, cleanShutdown: true, nowMs: 0)
+        defer { registry.closeAll() }
+        _ = try registry.create(name: "t", partitions: 2, configs: [:], validateOnly: false, nowMs: 0)
+        let context = BrokerContext(config: config, clusterId: "c", registry: registry)
+        let groups = try GroupCoordinator(log: GroupMetadataLog(registry: registry, nowMs: 0), settings: .init(), logger: Logger(label: "test"))
+        func coordinator() throws -> TransactionCoordinator {
+            try TransactionCoordinator(broker: context, groups: groups, producerIds: ProducerIdAllocator(dataDirectory: directory),
+                                       log: TransactionLog(registry: registry, nowMs: 0), logger: Logger(label: "test"))
+        }
+        let transactions = try coordinator()
+        let (error, producerId, epoch) = await transactions.initProducerId(transactionalId: "app", timeoutMs: 60_000, producerId: -1, producerEpoch: -1)
+        XCTAssertEqual(error, .noError)
+        let added = await transactions.addPartitions(transactionalId: "app", producerId: producerId, epoch: epoch,
+                                                     partitions: [TopicPartition(topic: "t", partition: 1)])
+        XCTAssertEqual(Array(added.values), [.noError])
+        let ongoing = await transactions.describe("app")
+        XCTAssertEqual(ongoing?.state, .ongoing)
+        XCTAssertEqual(ongoing?.partitions, [TopicPartition(topic: "t", partition: 1)])
+        let listedOngoing = await transactions.list(states: ["Ongoing"], producerIds: [])
+        XCTAssertEqual(listedOngoing.map(\.transactionalId), ["app"])
+        // The state survives a coordinator restart.
+        let restarted = try coordinator()
+        let reloaded = await restarted.describe("app")
+        XCTAssertEqual(reloaded?.state, .ongoing)
+        XCTAssertEqual(reloaded?.producerEpoch, epoch)
+        let ended = await restarted.endTransaction(transactionalId: "app", producerId: producerId, epoch: epoch, commit: true)
+        XCTAssertEqual(ended, .noError)
+        let committed = await restarted.describe("app")
+        XCTAssertEqual(committed?.state, .completeCommit)
+        XCTAssertEqual(registry.partition("t", 1)?.logEndOffset, 1, "a commit marker was written")
+        let stale = await restarted.endTransaction(transactionalId: "app", producerId: producerId, epoch: epoch - 1, commit: true)
+        XCTAssertEqual(stale, .producerFenced)
+        let listedOngoingAfter = await restarted.list(states: ["Ongoing"], producerIds: [])
+        XCTAssertTrue(listedOngoingAfter.isEmpty)
+    }
+}
