@@ -61,10 +61,14 @@ public enum FileSystem {
 
     /// Replaces a small file atomically: write a temporary file, fsync, rename over the target.
     public static func writeTextAtomically(_ text: String, to path: String) throws(LogStoreError) {
+        try writeAtomically(ByteBuffer(string: text), to: path)
+    }
+
+    public static func writeAtomically(_ bytes: ByteBuffer, to path: String) throws(LogStoreError) {
         let temporary = path + ".tmp"
         remove(temporary)
         let file = try LogFile(path: temporary)
-        try file.append(ByteBuffer(string: text))
+        try file.append(bytes)
         try file.sync()
         try move(temporary, path)
     }

@@ -76,17 +76,27 @@ public final class PartitionLog: @unchecked Sendable {
         recoveryPoint = min(savedRecoveryPoint, end)
         var producers = ProducerStateManager()
         var transactions = TransactionIndex()
-        for segment in loaded {
-            try segment.forEachHeader { header, marker in
-                producers.update(from: header)
-                if let marker {
-                    transactions.markerAppended(producerId: header.producerId, type: marker.type, offset: header.baseOffset)
-                } else if header.attributes.isTransactional {
-                    transactions.dataAppended(producerId: header.producerId, baseOffset: header.baseOffset)
+        let snapshotPath = directory + "/" + ProducerStateSnapshot.fileName
+        let snapshot = cleanShutdown ? try? LogFile(path: snapshotPath, create: false).read(at: 0, length: 1 << 30) : nil
+        if let snapshot, let (savedProducers, savedTransactions) = ProducerStateSnapshot.decode(snapshot, logEndOffset: loaded.last!.nextOffset) {
+            producers = savedProducers
+            transactions = savedTransactions
+            for segment in loaded.dropLast() { segment.closeFiles() }
+        } else {
+            for segment in loaded {
+                try segment.forEachHeader { header, marker in
+                    producers.update(from: header)
+                    if let marker {
+                        transactions.markerAppended(producerId: header.producerId, type: marker.type, offset: header.baseOffset)
+                    } else if header.attributes.isTransactional {
+                        transactions.dataAppended(producerId: header.producerId, baseOffset: header.baseOffset)
+                    }
                 }
+                if segment !== loaded.last { segment.closeFiles() }
             }
-            if segment !== loaded.last { segment.closeFiles() }
         }
+        // Valid only for the clean stop it was taken at.
+        FileSystem.remove(snapshotPath)
         self.producers = producers
         self.transactions = transactions
         epochs = LeaderEpochCache(path: directory + "/leader-epoch-checkpoint")
@@ -450,10 +460,12 @@ public final class PartitionLog: @unchecked Sendable {
         }
     }
 
-    /// Flushes and releases files; the log refuses further use.
+    /// Flushes, snapshots the producer state and releases files; the log refuses further use.
     public func close() throws(LogStoreError) {
         try withLock { () throws(LogStoreError) in
             try flushLocked(nowMs: lastFlushMs)
+            try FileSystem.writeAtomically(ProducerStateSnapshot.encode(offset: segments.last!.nextOffset, producers: producers, transactions: transactions),
+                                           to: directory + "/" + ProducerStateSnapshot.fileName)
             for segment in segments { segment.closeFiles() }
             closed = true
         }

@@ -16,6 +16,10 @@ struct ProducerStateManager {
 
     private(set) var producers: [Int64: ProducerStateEntry] = [:]
 
+    init(producers: [Int64: ProducerStateEntry] = [:]) {
+        self.producers = producers
+    }
+
     func check(producerId: Int64, epoch: Int16, firstSequence: Int32, lastSequence: Int32) throws(LogStoreError) -> Verdict {
         guard producerId >= 0, let entry = producers[producerId] else { return .append }
         if epoch < entry.epoch {

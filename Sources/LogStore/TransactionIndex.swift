@@ -17,6 +17,11 @@ struct TransactionIndex {
     private(set) var ongoing: [Int64: Int64] = [:]
     private(set) var aborted: [AbortedTransaction] = []
 
+    init(ongoing: [Int64: Int64] = [:], aborted: [AbortedTransaction] = []) {
+        self.ongoing = ongoing
+        self.aborted = aborted
+    }
+
     var openProducers: Set<Int64> { Set(ongoing.keys) }
 
     /// Offsets from the first open transaction on are not yet stable.

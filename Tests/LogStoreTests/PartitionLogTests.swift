@@ -349,3 +349,36 @@ final class TransactionIndexTests: XCTestCase {
         XCTAssertEqual(reopened.abortedTransactions(from: 0, to: 7).map(\.producerId), [1])
     }
 }
+
+final class ProducerStateSnapshotTests: XCTestCase {
+    func testCleanCloseSnapshotsAndACorruptSnapshotIsIgnored() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("strait-snap-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func open() throws -> PartitionLog {
+            try PartitionLog(directory: directory, topic: "s", partition: 0, config: LogConfig(), cleanShutdown: true, nowMs: 0)
+        }
+        func batch(_ sequence: Int32, transactional: Bool = false) throws -> ByteBuffer {
+            try RecordBatch(attributes: RecordBatchAttributes(isTransactional: transactional), baseTimestamp: 1, producerId: 5, producerEpoch: 0,
+                            baseSequence: sequence, records: [Record(offsetDelta: 0, value: ByteBuffer(string: "v\(sequence)"))]).encoded()
+        }
+        let log = try open()
+        _ = try log.append(try batch(0), nowMs: 1)
+        _ = try log.append(try batch(1, transactional: true), nowMs: 1)
+        try log.close()
+        let snapshot = directory + "/producer-state.snapshot"
+        XCTAssertTrue(FileManager.default.fileExists(atPath: snapshot))
+        let reopened = try open()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: snapshot), "a snapshot is used once")
+        XCTAssertEqual(try reopened.append(try batch(1, transactional: true), nowMs: 1).baseOffset, 1, "the retry is still recognised")
+        XCTAssertEqual(reopened.lastStableOffset, 1, "the open transaction came back from the snapshot")
+        try reopened.close()
+        // Damage the snapshot: the state is rebuilt from the log instead.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: snapshot))
+        bytes[12] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: snapshot))
+        let rebuilt = try open()
+        XCTAssertEqual(try rebuilt.append(try batch(1, transactional: true), nowMs: 1).baseOffset, 1)
+        XCTAssertEqual(rebuilt.lastStableOffset, 1)
+        XCTAssertThrowsError(try rebuilt.append(try batch(7), nowMs: 1))
+    }
+}
