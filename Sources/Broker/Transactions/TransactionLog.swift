@@ -1,5 +1,4 @@
 import KafkaProtocol
-import LogStore
 import NIOCore
 
 /// Transaction state in the compacted internal topic `__transaction_state`, in Kafka's record
@@ -7,23 +6,14 @@ import NIOCore
 /// transactional id STRING; value v0 = version INT16 (0), producer id INT64, producer epoch
 /// INT16, timeout ms INT32, state INT8 (`TransactionState`), partitions NULLABLE ARRAY of
 /// (topic STRING, partition ids ARRAY of INT32), last update ms INT64, start ms INT64.
-/// A transactional id's records go to partition `abs(javaHashCode(id)) % partitions`.
 struct TransactionLog: Sendable {
     static let topic = "__transaction_state"
 
-    let registry: TopicRegistry
-    let partitionCount: Int32
+    let topic: InternalTopic
 
     init(registry: TopicRegistry, nowMs: Int64) throws(KafkaError) {
-        self.registry = registry
-        if let existing = registry.topic(named: Self.topic) {
-            partitionCount = existing.metadata.partitionCount
-        } else {
-            let count = Int32(registry.brokerProperty("transaction.state.log.num.partitions").flatMap { Int32($0.value) } ?? 50)
-            try registry.create(name: Self.topic, partitions: count, configs: ["cleanup.policy": "compact", "segment.bytes": "104857600"],
-                                validateOnly: false, nowMs: nowMs)
-            partitionCount = count
-        }
+        topic = try InternalTopic(name: Self.topic, registry: registry, partitionsSetting: "transaction.state.log.num.partitions",
+                                  configs: ["cleanup.policy": "compact", "segment.bytes": "104857600"], nowMs: nowMs)
     }
 
     /// A tombstone: the transactional id expired (`transactional.id.expiration.ms`).
@@ -59,46 +49,20 @@ struct TransactionLog: Sendable {
     }
 
     private func append(key: ByteBuffer, value: ByteBuffer?, transactionalId: String, nowMs: Int64) throws(KafkaError) {
-        let partition = GroupMetadataLog.partition(for: transactionalId, count: partitionCount)
-        guard let log = registry.partition(Self.topic, partition) else { return }
-        do {
-            let batch = try RecordBatch(baseTimestamp: nowMs, records: [Record(offsetDelta: 0, key: key, value: value)]).encoded()
-            _ = try log.append(batch, nowMs: nowMs)
-        } catch let error as LogStoreError {
-            throw KafkaError(error)
-        } catch {
-            throw KafkaError(.unknownServerError, "\(error)")
-        }
+        try topic.append([Record(offsetDelta: 0, key: key, value: value)], forKey: transactionalId, nowMs: nowMs)
     }
 
     /// Replays every partition in offset order.
     func load() throws(KafkaError) -> [String: TransactionMetadata] {
         var transactions: [String: TransactionMetadata] = [:]
-        for index in 0..<partitionCount {
-            guard let log = registry.partition(Self.topic, index) else { continue }
-            var next = log.logStartOffset
-            while next < log.logEndOffset {
-                let read: PartitionLog.ReadResult
-                do {
-                    read = try log.read(from: next, maxBytes: 8 << 20)
-                } catch {
-                    throw KafkaError(error)
-                }
-                guard let bytes = read.records, bytes.readableBytes > 0, let set = try? RecordSet(bytes) else { break }
-                for view in set.batches {
-                    next = view.lastOffset + 1
-                    guard let batch = try? RecordBatch(view: view) else { continue }
-                    for record in batch.records {
-                        guard var key = record.key, key.readInteger(as: Int16.self) == 0,
-                              let id = try? key.readKafkaString("transactional id", compact: false) else { continue }
-                        guard var value = record.value, let decoded = try? Self.decode(&value, id: id) else {
-                            transactions[id] = nil
-                            continue
-                        }
-                        transactions[id] = decoded
-                    }
-                }
+        try topic.forEachRecord { record in
+            guard var key = record.key, key.readInteger(as: Int16.self) == 0,
+                  let id = try? key.readKafkaString("transactional id", compact: false) else { return }
+            guard var value = record.value, let decoded = try? Self.decode(&value, id: id) else {
+                transactions[id] = nil
+                return
             }
+            transactions[id] = decoded
         }
         return transactions
     }
