@@ -375,6 +375,7 @@ public final class PartitionLog: @unchecked Sendable {
                 logStart = offset
                 try FileSystem.writeTextAtomically("\(offset)\n", to: directory + "/log-start-offset")
                 try epochs.truncate(beforeOffset: offset)
+                transactions.truncate(before: offset)
                 try dropSegments { $0.nextOffset <= offset }
             }
             return logStart
@@ -435,6 +436,7 @@ public final class PartitionLog: @unchecked Sendable {
             logStart = segments[0].baseOffset
             try FileSystem.writeTextAtomically("\(logStart)\n", to: directory + "/log-start-offset")
             try epochs.truncate(beforeOffset: logStart)
+            transactions.truncate(before: logStart)
         }
     }
 

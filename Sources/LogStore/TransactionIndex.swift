@@ -34,6 +34,11 @@ struct TransactionIndex {
         aborted.filter { $0.lastOffset >= from && $0.firstOffset < to }
     }
 
+    /// Forgets aborted transactions that ended below the log start (retention, DeleteRecords).
+    mutating func truncate(before logStartOffset: Int64) {
+        aborted.removeAll { $0.lastOffset < logStartOffset }
+    }
+
     /// A transactional data batch was appended.
     mutating func dataAppended(producerId: Int64, baseOffset: Int64) {
         if ongoing[producerId] == nil { ongoing[producerId] = baseOffset }
