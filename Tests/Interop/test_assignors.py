@@ -1,18 +1,19 @@
 """Partition assignors beyond "range", and a third Python client (aiokafka), in classic consumer groups.
 
-* roundrobin: kafka-python (``RoundRobinPartitionAssignor``) and confluent-kafka
-  (``partition.assignment.strategy=roundrobin``) in one group over a 6-partition topic: 3 + 3
-  partitions in roundrobin order, no overlap, every record consumed exactly once with commits
-  (synchronous after every batch and in the revoke callback);
-* cooperative-sticky (KIP-429, incremental rebalancing): a confluent-kafka member alone owns every
-  partition, a second joins and takes half of them in two rounds (the owner revokes only the moved
-  partitions, never all of them, and the newcomer gets each one only after the owner let it go),
-  then the newcomer leaves and the first member gets everything back without revoking anything;
-  once with librdkafka members only (librdkafka leads) and once mixed with kafka-python 3.0.12's
-  ``CooperativeStickyAssignor`` (kafka-python leads), while records are produced continuously;
+* roundrobin: kafka-python (``RoundRobinPartitionAssignor``) alone on a 6-partition topic while
+  records keep coming, then confluent-kafka (``partition.assignment.strategy=roundrobin``) joins:
+  3 + 3 partitions in roundrobin order, no overlap, a real hand-over mid-stream, every record
+  consumed exactly once with commits (synchronous after every batch and in the revoke callback);
+* cooperative-sticky (KIP-429, incremental rebalancing): member A alone owns every partition, B
+  joins and takes half of them in two rounds (A revokes only the moved partitions, never all of
+  them, and B gets each one only after A let it go), then B leaves and A gets everything back
+  without revoking anything, while records are produced continuously: librdkafka members only, then
+  mixed with kafka-python 3.0.12's ``CooperativeStickyAssignor`` (kafka-python leading, then
+  librdkafka leading);
 * aiokafka: an ``AIOKafkaConsumer`` and a confluent-kafka consumer in one "range" group (aiokafka's
-  default is roundrobin; range is what both offer here), commits, a restarted aiokafka member
-  resuming at the committed offsets; an ``AIOKafkaProducer`` with acks=all and gzip.
+  default is roundrobin; range is what both offer here) with a hand-over mid-stream, commits, a
+  restarted aiokafka member resuming exactly at the committed offsets; an ``AIOKafkaProducer``
+  with acks=all and gzip.
 
 Every member runs in a thread of this process (aiokafka on its own event loop) and records its
 assignments, revocations, records and commits with one monotonic clock, so that ownership intervals
@@ -30,7 +31,7 @@ import time
 from collections import Counter, defaultdict
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition as CkTopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition as CkTopicPartition
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition as KpTopicPartition
 from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
@@ -197,7 +198,8 @@ class Member(threading.Thread):
         revoked {partitions} / lost {partitions}
         records {recs: [(partition, offset)]}
         committed {offsets} / commit_failed {offsets, error}
-        error {error} / crash {error}
+        join {gen, protocol, leader, member}   (librdkafka members only, see JoinLog)
+        error {error} / crash {error} / closed (the consumer is closed)
     """
 
     def __init__(self, name: str, topic: str, group: str, max_records: int = 50):
@@ -341,7 +343,9 @@ class JoinLog(logging.Handler):
 
 class CkMember(Member):
     """confluent-kafka (librdkafka) Consumer; the wrapper applies each (incremental) assignment itself
-    when the callback does not."""
+    when the callback does not. Under cooperative rebalancing librdkafka also calls on_assign with
+    an empty list (nothing added) and keeps committing (with the generation it knows) while it
+    rejoins; debug=cgrp feeds JoinLog."""
 
     def __init__(self, broker, name: str, topic: str, group: str, strategy: str, **kw):
         super().__init__(name, topic, group, **kw)
@@ -406,7 +410,13 @@ class CkMember(Member):
 class KpMember(Member):
     """kafka-python KafkaConsumer. Its rebalance listeners run on kafka-python's IO loop, where the
     blocking commit() is refused; the async listener awaits the coordinator's synchronous-commit
-    coroutine instead (as group_member.py does)."""
+    coroutine instead (as group_member.py does).
+
+    kafka-python 3.0.12 runs JoinGroup + SyncGroup as a task on its IO loop and awaits it only
+    inside poll(); when that task completes between two poll() calls, the next poll() finds it done
+    and starts a fresh JoinGroup instead of taking its result (join_group_async: "if self._join_task
+    is None or self._join_task.is_done"). The assignment is dropped and the group rebalances once
+    more, which is why the tests wait for a Stable group instead of looking once."""
 
     def __init__(self, broker, name: str, topic: str, group: str, assignor, **kw):
         super().__init__(name, topic, group, **kw)
@@ -639,21 +649,35 @@ def stop_all(*things):
 RR_PARTS = 6
 
 
+def handed_over(first: Member, second: Member) -> list[int]:
+    """Partitions the first member consumed from and the second went on consuming after it."""
+    out = []
+    for p in {p for p, _ in second.records()} & {p for p, _ in first.records()}:
+        if min(o for q, o in second.records() if q == p) > max(o for q, o in first.records() if q == p):
+            out.append(p)
+    return sorted(out)
+
+
 def test_roundrobin_kafka_python_and_confluent(broker):
+    """kafka-python alone consumes every partition while records keep coming; confluent-kafka joins
+    (an eager rebalance: kafka-python revokes everything, committing in its revoke callback) and
+    both settle on the roundrobin layout; every record is consumed exactly once."""
     topic, group = unique_topic("asg-rr"), unique_topic("g-rr")
     create_topic(broker, topic, RR_PARTS)
-    produced = produce(broker, topic, {p: 30 for p in range(RR_PARTS)}, tag="early")
+    produced = produce(broker, topic, {p: 20 for p in range(RR_PARTS)}, tag="early")
 
-    # Small batches, so that the first member to join is likely still consuming the early records
-    # when the second one arrives: the hand-over must go through the commit in the revoke callback.
     kp = KpMember(broker, "a-kp-rr", topic, group, RoundRobinPartitionAssignor, max_records=5)
     ck = CkMember(broker, "b-ck-rr", topic, group, "roundrobin", max_records=5)
+    prod = ContinuousProducer(broker, topic, RR_PARTS)
     try:
         kp.start()
+        wait_settled([kp], RR_PARTS, what="kafka-python to own every partition")
+        prod.start()
+        wait_until(lambda: len({p for p, _ in kp.records()}) == RR_PARTS, timeout=T,
+                   message="kafka-python to consume from every partition")
+        joined = time.monotonic()
         ck.start()
-        now = wait_settled([kp, ck], RR_PARTS, sizes={"a-kp-rr": 3, "b-ck-rr": 3},
-                           what="a 3 + 3 roundrobin assignment")
-
+        wait_settled([kp, ck], RR_PARTS, sizes={"a-kp-rr": 3, "b-ck-rr": 3}, what="a 3 + 3 roundrobin assignment")
         described = wait_stable(broker, group, "roundrobin", [kp, ck])
         now = owners([kp, ck])
         assert sorted(c for c, _ in described.values()) == ["a-kp-rr", "b-ck-rr"], described
@@ -661,15 +685,24 @@ def test_roundrobin_kafka_python_and_confluent(broker):
         ids = sorted(described)
         assert described[ids[0]][1] == [0, 2, 4] and described[ids[1]][1] == [1, 3, 5], (
             f"not a roundrobin layout: {described}")
+        # Eager protocol: kafka-python gave every partition up before rejoining.
+        assert any(e["partitions"] == list(range(RR_PARTS)) for e in kp.of("revoked", after=joined)), (
+            kp.of("revoked", after=joined))
 
-        produced |= produce(broker, topic, {p: 20 for p in range(RR_PARTS)}, tag="late")
+        acked = prod.stop()
+        produced |= acked
         wait_consumed([kp, ck], produced)
-        wait_committed(broker, group, topic, {p: 50 for p in range(RR_PARTS)})
+        ends = end_offsets(broker, topic, RR_PARTS)
+        wait_committed(broker, group, topic, ends)
         assert owners([kp, ck]) == now, "the assignment changed while consuming"
+        moved = handed_over(kp, ck)
+        assert moved == now["b-ck-rr"], (
+            f"kafka-python consumed {sorted({p for p, _ in kp.records()})} before the join, confluent went on "
+            f"with {moved}: expected a hand-over of every partition confluent owns ({now['b-ck-rr']})")
     finally:
-        stop_all(kp, ck)
-    kp.finish()
+        stop_all(prod, kp, ck)
     ck.finish()
+    kp.finish()
 
     for m in (kp, ck):
         m.check_consistency()
@@ -835,37 +868,47 @@ AIO_PARTS = 4
 
 
 def test_aiokafka_and_confluent_range_group(broker):
+    """aiokafka alone consumes every partition while records keep coming; confluent-kafka joins
+    (eager "range" rebalance, commits in both revoke callbacks): exactly once, no overlap, commits at
+    the end offsets. aiokafka stops, confluent takes over; a restarted aiokafka member gets its
+    partitions back and resumes exactly at the committed offsets."""
     topic, group = unique_topic("asg-aio"), unique_topic("g-aio")
     create_topic(broker, topic, AIO_PARTS)
-    produced = produce(broker, topic, {p: 30 for p in range(AIO_PARTS)}, tag="early")
+    produced = produce(broker, topic, {p: 20 for p in range(AIO_PARTS)}, tag="early")
 
     aio = AioMember(broker, "a-aio", topic, group, max_records=5)
     ck = CkMember(broker, "b-ck-range", topic, group, "range", max_records=5)
+    prod = ContinuousProducer(broker, topic, AIO_PARTS)
     aio2 = None
     try:
         aio.start()
+        wait_settled([aio], AIO_PARTS, what="aiokafka to own every partition")
+        prod.start()
+        wait_until(lambda: len({p for p, _ in aio.records()}) == AIO_PARTS, timeout=T,
+                   message="aiokafka to consume from every partition")
         ck.start()
-        now = wait_settled([aio, ck], AIO_PARTS, sizes={"a-aio": 2, "b-ck-range": 2},
-                           what="a 2 + 2 range assignment")
+        now = wait_settled([aio, ck], AIO_PARTS, sizes={"a-aio": 2, "b-ck-range": 2}, what="a 2 + 2 range assignment")
         described = wait_stable(broker, group, "range", [aio, ck])
-        assert {c: parts for c, parts in described.values()} == now, (described, now)
+        now = owners([aio, ck])
         ids = sorted(described)
         assert described[ids[0]][1] == [0, 1] and described[ids[1]][1] == [2, 3], f"not a range layout: {described}"
 
-        produced |= produce(broker, topic, {p: 10 for p in range(AIO_PARTS)}, tag="late")
+        produced |= prod.stop()
         wait_consumed([aio, ck], produced)
-        wait_committed(broker, group, topic, {p: 40 for p in range(AIO_PARTS)})
+        ends = end_offsets(broker, topic, AIO_PARTS)
+        wait_committed(broker, group, topic, ends)
         first_counts = Counter(aio.records() + ck.records())
         dups = sorted(r for r, n in first_counts.items() if n > 1)
         assert not dups, f"{len(dups)} records consumed twice: {dups[:10]}"
         assert set(first_counts) == produced
+        assert handed_over(aio, ck) == now["b-ck-range"], (handed_over(aio, ck), now)
         aio_parts = now["a-aio"]
 
-        # -- the aiokafka member stops (commits are in), confluent takes its partitions over ------
+        # -- the aiokafka member stops (its commits are in), confluent takes its partitions over --
         aio.finish()
         aio.check_consistency()
         wait_settled([ck], AIO_PARTS, what="the confluent member to take every partition")
-        assert committed_offsets(broker, group, topic) == {p: 40 for p in range(AIO_PARTS)}
+        assert committed_offsets(broker, group, topic) == ends
 
         # -- a restarted aiokafka member gets its partitions back and resumes at the commits ------
         rejoined = time.monotonic()
@@ -873,18 +916,18 @@ def test_aiokafka_and_confluent_range_group(broker):
         aio2.start()
         again = wait_settled([aio2, ck], AIO_PARTS, sizes={"a-aio": 2, "b-ck-range": 2},
                              what="the restarted aiokafka member back in a 2 + 2 assignment")
-        assert aio2.committed_at_start == {p: 40 for p in again["a-aio"]}, aio2.committed_at_start
+        wait_stable(broker, group, "range", [aio2, ck])
+        assert aio2.committed_at_start == {p: ends[p] for p in again["a-aio"]}, (aio2.committed_at_start, ends)
         more = produce(broker, topic, {p: 5 for p in range(AIO_PARTS)}, tag="after-restart")
         wait_consumed([aio2, ck], more)
-        wait_committed(broker, group, topic, {p: 45 for p in range(AIO_PARTS)})
-        assert sorted(aio2.records()) == sorted((p, o) for p in again["a-aio"] for o in range(40, 45)), (
+        wait_committed(broker, group, topic, {p: ends[p] + 5 for p in range(AIO_PARTS)})
+        assert sorted(aio2.records()) == sorted((p, o) for p in again["a-aio"] for o in range(ends[p], ends[p] + 5)), (
             "the restarted aiokafka member must resume exactly at the committed offsets")
-        ck_after = [r for e in ck.of("records", after=rejoined) for r in [tuple(x) for x in e["recs"]]]
-        assert sorted(r for r in ck_after if r[1] >= 40) == sorted(
-            (p, o) for p in again["b-ck-range"] for o in range(40, 45)), ck_after
+        ck_after = [tuple(r) for e in ck.of("records", after=rejoined) for r in e["recs"]]
+        assert sorted(ck_after) == sorted((p, o) for p in again["b-ck-range"] for o in range(ends[p], ends[p] + 5)), ck_after
         assert aio_parts == again["a-aio"], (aio_parts, again)
     finally:
-        stop_all(aio, ck, aio2)
+        stop_all(prod, aio, ck, aio2)
     aio2.finish()
     ck.finish()
 
