@@ -5,9 +5,12 @@ from __future__ import annotations
 import gc
 import socket
 import struct
+import threading
 import time
 import uuid
 
+from confluent_kafka import Producer
+from kafka import KafkaAdminClient
 from kafka.protocol.consumer import FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse
 from kafka.protocol.metadata import ApiVersionsRequest, ApiVersionsResponse, MetadataRequest, MetadataResponse
 from kafka.protocol.producer import ProduceRequest, ProduceResponse
@@ -302,3 +305,53 @@ def list_offsets_raw(bootstrap: str, topic_partitions: dict[str, list[int]], tim
         resp = w.request(req, v, ListOffsetsResponse, timeout=30)
     return {(t.name, p.partition_index): (p.error_code, p.offset)
             for t in resp.topics for p in t.partitions}
+
+
+def create_topic(broker, name: str, partitions: int):
+    """Creates a topic through kafka-python's admin client and waits for its metadata."""
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap, request_timeout_ms=10000)
+    try:
+        admin.create_topics({name: {"num_partitions": partitions, "replication_factor": 1}},
+                            wait_for_metadata=True)
+    finally:
+        admin.close()
+
+
+class ContinuousProducer(threading.Thread):
+    """Produces round-robin over the partitions until stopped; keeps the acknowledged (partition, offset).
+    Shared by the group and assignor tests."""
+
+    def __init__(self, broker, topic: str, partitions: int, rate: float = 200.0):
+        super().__init__(daemon=True)
+        self.producer = Producer({"bootstrap.servers": broker.bootstrap, "broker.address.family": "v4",
+                                  "linger.ms": 5, "acks": "all", "message.timeout.ms": 15000})
+        self.topic, self.partitions, self.rate = topic, partitions, rate
+        self.acked: set[tuple[int, int]] = set()
+        self.errors: list = []
+        self.halt = threading.Event()
+
+    def _cb(self, err, msg):
+        if err is not None:
+            self.errors.append(err)
+        else:
+            self.acked.add((msg.partition(), msg.offset()))
+
+    def run(self):
+        i = 0
+        while not self.halt.is_set():
+            self.producer.produce(self.topic, value=f"seq-{i}".encode(), partition=i % self.partitions,
+                                  on_delivery=self._cb)
+            self.producer.poll(0)
+            i += 1
+            time.sleep(1.0 / self.rate)
+
+    def stop(self) -> set[tuple[int, int]]:
+        self.halt.set()
+        self.join(10)
+        if self.producer is not None:
+            remaining = self.producer.flush(20.0)
+            self.producer = None   # destroyed now, not after the broker stopped
+            assert remaining == 0, "producer could not flush"
+        assert not self.errors, f"produce errors: {self.errors[:5]}"
+        return set(self.acked)
+

@@ -40,7 +40,7 @@ from kafka.protocol.admin.groups import DescribeGroupsRequest, DescribeGroupsRes
 from kafka.protocol.consumer.metadata import ConsumerProtocolAssignment
 from kafka.structs import OffsetAndMetadata
 
-from interop import (CODEC_ID, LATEST, Wire, api_versions, fetch_codecs, list_offsets_raw, pick_version,
+from interop import (ContinuousProducer, create_topic, CODEC_ID, LATEST, Wire, api_versions, fetch_codecs, list_offsets_raw, pick_version,
                      unique_topic, wait_until)
 
 pytestmark = pytest.mark.broker_settings(**{"group.initial.rebalance.delay.ms": "0"})
@@ -50,23 +50,12 @@ HEARTBEAT_MS = 500
 REBALANCE_MS = 10000      # max.poll.interval.ms / rebalance timeout of every member
 T = 20.0                  # bound for one wait
 
-
 # ---------------------------------------------------------------------------------------------
 # Broker-side helpers
 # ---------------------------------------------------------------------------------------------
 
 def kp_admin(broker) -> KafkaAdminClient:
     return KafkaAdminClient(bootstrap_servers=broker.bootstrap, request_timeout_ms=10000)
-
-
-def create_topic(broker, name: str, partitions: int):
-    admin = kp_admin(broker)
-    try:
-        admin.create_topics({name: {"num_partitions": partitions, "replication_factor": 1}},
-                            wait_for_metadata=True)
-    finally:
-        admin.close()
-
 
 def produce(broker, topic: str, per_partition: dict[int, int], tag: str = "r") -> set[tuple[int, int]]:
     """Produces per_partition[p] records to each partition p; returns the acknowledged (partition, offset)."""
@@ -89,45 +78,6 @@ def produce(broker, topic: str, per_partition: dict[int, int], tag: str = "r") -
     assert len(acked) == sum(per_partition.values())
     return acked
 
-
-class ContinuousProducer(threading.Thread):
-    """Produces round-robin over the partitions until stopped; keeps the acknowledged (partition, offset)."""
-
-    def __init__(self, broker, topic: str, partitions: int, rate: float = 200.0):
-        super().__init__(daemon=True)
-        self.producer = Producer({"bootstrap.servers": broker.bootstrap, "broker.address.family": "v4",
-                                  "linger.ms": 5, "acks": "all", "message.timeout.ms": 15000})
-        self.topic, self.partitions, self.rate = topic, partitions, rate
-        self.acked: set[tuple[int, int]] = set()
-        self.errors: list = []
-        self.halt = threading.Event()
-
-    def _cb(self, err, msg):
-        if err is not None:
-            self.errors.append(err)
-        else:
-            self.acked.add((msg.partition(), msg.offset()))
-
-    def run(self):
-        i = 0
-        while not self.halt.is_set():
-            self.producer.produce(self.topic, value=f"seq-{i}".encode(), partition=i % self.partitions,
-                                  on_delivery=self._cb)
-            self.producer.poll(0)
-            i += 1
-            time.sleep(1.0 / self.rate)
-
-    def stop(self) -> set[tuple[int, int]]:
-        self.halt.set()
-        self.join(10)
-        if self.producer is not None:
-            remaining = self.producer.flush(T)
-            self.producer = None   # destroyed now, not after the broker stopped
-            assert remaining == 0, "producer could not flush"
-        assert not self.errors, f"produce errors: {self.errors[:5]}"
-        return set(self.acked)
-
-
 def committed_offsets(broker, group: str, topic: str) -> dict[int, int]:
     admin = kp_admin(broker)
     try:
@@ -136,12 +86,10 @@ def committed_offsets(broker, group: str, topic: str) -> dict[int, int]:
         admin.close()
     return {tp.partition: om.offset for tp, om in offsets.items() if tp.topic == topic and om.offset >= 0}
 
-
 def end_offsets(broker, topic: str, partitions: int) -> dict[int, int]:
     out = list_offsets_raw(broker.bootstrap, {topic: list(range(partitions))}, LATEST)
     assert all(err == 0 for err, _ in out.values()), out
     return {p: off for (_, p), (_, off) in out.items()}
-
 
 def describe_group(bootstrap: str, group: str):
     """DescribeGroups over raw TCP: (state, protocol, {member_id: (client_id, partitions)})."""
@@ -159,7 +107,6 @@ def describe_group(bootstrap: str, group: str):
                            ConsumerProtocolAssignment.decode(bytes(m.member_assignment)).partitions())
         members[m.member_id] = (m.client_id, parts)
     return g.group_state, g.protocol_data, members
-
 
 def wait_stable(broker, group: str, protocol: str, members, timeout: float = T) -> dict:
     """Waits until DescribeGroups shows the group Stable on protocol, its assignment matches what
@@ -184,7 +131,6 @@ def wait_stable(broker, group: str, protocol: str, members, timeout: float = T) 
     except AssertionError:
         raise AssertionError(f"the group never settled Stable on {protocol!r} with the members' own "
                              f"assignment {owners(members)}; last DescribeGroups: {last}") from None
-
 
 # ---------------------------------------------------------------------------------------------
 # Group members in threads
@@ -322,7 +268,6 @@ class Member(threading.Thread):
             elif e["ev"] in ("commit_failed", "error", "crash", "lost"):
                 raise AssertionError(f"{self.member_name}: {e}")
 
-
 class JoinLog(logging.Handler):
     """librdkafka (debug=cgrp) logs every JoinGroup response; confluent-kafka does not expose the
     generation or the leader otherwise. Emits {"ev": "join", gen, protocol, leader, member}."""
@@ -339,7 +284,6 @@ class JoinLog(logging.Handler):
         if m and int(m.group(1)) >= 0:
             self.member.emit("join", gen=int(m.group(1)), protocol=m.group(2).rstrip(","),
                              leader=m.group(3).rstrip(","), member=m.group(4))
-
 
 class CkMember(Member):
     """confluent-kafka (librdkafka) Consumer; the wrapper applies each (incremental) assignment itself
@@ -406,7 +350,6 @@ class CkMember(Member):
         finally:
             c.close()
 
-
 class KpMember(Member):
     """kafka-python KafkaConsumer. Its rebalance listeners run on kafka-python's IO loop, where the
     blocking commit() is refused; the async listener awaits the coordinator's synchronous-commit
@@ -468,7 +411,6 @@ class KpMember(Member):
                         self.commit_done(todo, "batch")
         finally:
             consumer.close()
-
 
 class AioMember(Member):
     """aiokafka AIOKafkaConsumer on its own event loop in the thread."""
@@ -533,14 +475,12 @@ class AioMember(Member):
         finally:
             await consumer.stop()
 
-
 # ---------------------------------------------------------------------------------------------
 # Group-wide checks
 # ---------------------------------------------------------------------------------------------
 
 def owners(members) -> dict[str, list[int]]:
     return {m.member_name: sorted(m.owned()) for m in members}
-
 
 def wait_settled(members, partitions: int, sizes: dict[str, int] | None = None, timeout: float = T,
                  what: str = "assignment") -> dict[str, list[int]]:
@@ -570,7 +510,6 @@ def wait_settled(members, partitions: int, sizes: dict[str, int] | None = None, 
                                  f"{owners(members)}")
         time.sleep(0.1)
 
-
 def intervals(member: Member) -> list[tuple[int, float, float]]:
     """(partition, from, to) for every ownership span of the member (open spans end at +inf)."""
     out, open_ = [], {}
@@ -588,7 +527,6 @@ def intervals(member: Member) -> list[tuple[int, float, float]]:
     out.extend((p, t, float("inf")) for p, t in open_.items())
     return out
 
-
 def assert_never_owned_twice(members):
     spans = [(m.member_name, p, a, b) for m in members for p, a, b in intervals(m)]
     for i, (n1, p1, a1, b1) in enumerate(spans):
@@ -596,7 +534,6 @@ def assert_never_owned_twice(members):
             if n1 != n2 and p1 == p2 and a1 < b2 and a2 < b1:
                 raise AssertionError(f"partition {p1} owned by {n1} ({a1:.3f}..{b1:.3f}) and "
                                      f"{n2} ({a2:.3f}..{b2:.3f}) at once")
-
 
 def wait_consumed(members, expected: set[tuple[int, int]], timeout: float = T):
     def done():
@@ -614,7 +551,6 @@ def wait_consumed(members, expected: set[tuple[int, int]], timeout: float = T):
         raise AssertionError(f"{len(missing)} of {len(expected)} records never consumed, first "
                              f"{missing[:10]}; partitions now {owners(members)}") from None
 
-
 def wait_committed(broker, group: str, topic: str, expected: dict[int, int], timeout: float = T):
     try:
         wait_until(lambda: committed_offsets(broker, group, topic) == expected, timeout=timeout,
@@ -622,7 +558,6 @@ def wait_committed(broker, group: str, topic: str, expected: dict[int, int], tim
     except AssertionError:
         raise AssertionError(f"committed offsets {committed_offsets(broker, group, topic)} != "
                              f"{expected}") from None
-
 
 def stop_all(*things):
     """Teardown for a failed test: stops whatever still runs (their failures are already reported)."""
@@ -641,13 +576,11 @@ def stop_all(*things):
         except Exception:  # noqa: BLE001 - best effort
             pass
 
-
 # ---------------------------------------------------------------------------------------------
 # 1. roundrobin: kafka-python + confluent-kafka
 # ---------------------------------------------------------------------------------------------
 
 RR_PARTS = 6
-
 
 def handed_over(first: Member, second: Member) -> list[int]:
     """Partitions the first member consumed from and the second went on consuming after it."""
@@ -656,7 +589,6 @@ def handed_over(first: Member, second: Member) -> list[int]:
         if min(o for q, o in second.records() if q == p) > max(o for q, o in first.records() if q == p):
             out.append(p)
     return sorted(out)
-
 
 def test_roundrobin_kafka_python_and_confluent(broker):
     """kafka-python alone consumes every partition while records keep coming; confluent-kafka joins
@@ -714,13 +646,11 @@ def test_roundrobin_kafka_python_and_confluent(broker):
     assert set(counts) == produced
     assert committed_offsets(broker, group, topic) == end_offsets(broker, topic, RR_PARTS)
 
-
 # ---------------------------------------------------------------------------------------------
 # 2. cooperative-sticky (KIP-429)
 # ---------------------------------------------------------------------------------------------
 
 COOP_PARTS = 6
-
 
 def run_cooperative(broker, first: Member, second: Member, topic: str, group: str, prod: ContinuousProducer,
                     exact_rounds: bool = False):
@@ -817,7 +747,6 @@ def run_cooperative(broker, first: Member, second: Member, topic: str, group: st
     # the hand-overs are exact, so re-delivery is reported too.
     assert not dups, f"{len(dups)} records consumed twice across the hand-overs: {dups[:10]}"
 
-
 def test_cooperative_sticky_confluent(broker):
     topic, group = unique_topic("asg-coop"), unique_topic("g-coop")
     create_topic(broker, topic, COOP_PARTS)
@@ -829,7 +758,6 @@ def test_cooperative_sticky_confluent(broker):
         run_cooperative(broker, a, b, topic, group, prod, exact_rounds=True)
     finally:
         stop_all(prod, a, b)
-
 
 def test_cooperative_sticky_kafka_python_leads_confluent(broker):
     """kafka-python 3.0.12's CooperativeStickyAssignor (same protocol name, subscription v1 with
@@ -845,7 +773,6 @@ def test_cooperative_sticky_kafka_python_leads_confluent(broker):
     finally:
         stop_all(prod, a, b)
 
-
 def test_cooperative_sticky_confluent_leads_kafka_python(broker):
     """The other way round: librdkafka leads, kafka-python joins, takes half, and leaves."""
     topic, group = unique_topic("asg-coopmix2"), unique_topic("g-coopmix2")
@@ -859,13 +786,11 @@ def test_cooperative_sticky_confluent_leads_kafka_python(broker):
     finally:
         stop_all(prod, a, b)
 
-
 # ---------------------------------------------------------------------------------------------
 # 3. aiokafka
 # ---------------------------------------------------------------------------------------------
 
 AIO_PARTS = 4
-
 
 def test_aiokafka_and_confluent_range_group(broker):
     """aiokafka alone consumes every partition while records keep coming; confluent-kafka joins
@@ -939,7 +864,6 @@ def test_aiokafka_and_confluent_range_group(broker):
     assert not dups, f"{len(dups)} records consumed twice: {dups[:10]}"
     assert set(counts) == produced | more
     assert committed_offsets(broker, group, topic) == end_offsets(broker, topic, AIO_PARTS)
-
 
 def test_aiokafka_producer_acks_all_gzip(broker):
     from aiokafka import AIOKafkaProducer

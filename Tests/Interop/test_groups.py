@@ -26,7 +26,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -44,7 +43,7 @@ from kafka.protocol.consumer.group import (HeartbeatRequest, HeartbeatResponse, 
                                            SyncGroupRequest, SyncGroupResponse)
 from kafka.protocol.consumer.metadata import ConsumerProtocolAssignment, ConsumerProtocolSubscription
 
-from interop import Wire, api_versions, pick_version, unique_topic, wait_until
+from interop import ContinuousProducer, create_topic, Wire, api_versions, pick_version, unique_topic, wait_until
 
 pytestmark = pytest.mark.broker_settings(**{"group.initial.rebalance.delay.ms": 0})
 
@@ -72,7 +71,6 @@ REBALANCE_IN_PROGRESS = 27
 NON_EMPTY_GROUP = 68
 MEMBER_ID_REQUIRED = 79
 
-
 # ---------------------------------------------------------------------------------------------
 # Clients
 # ---------------------------------------------------------------------------------------------
@@ -80,20 +78,9 @@ MEMBER_ID_REQUIRED = 79
 def kp_admin(broker) -> KafkaAdminClient:
     return KafkaAdminClient(bootstrap_servers=broker.bootstrap, request_timeout_ms=10000)
 
-
 def ck_admin(broker) -> AdminClient:
     return AdminClient({"bootstrap.servers": broker.bootstrap, "broker.address.family": "v4",
                         "socket.timeout.ms": 10000})
-
-
-def create_topic(broker, name: str, partitions: int):
-    admin = kp_admin(broker)
-    try:
-        admin.create_topics({name: {"num_partitions": partitions, "replication_factor": 1}},
-                            wait_for_metadata=True)
-    finally:
-        admin.close()
-
 
 def produce(broker, topic: str, per_partition: dict[int, int], tag: str = "r") -> dict[int, list[int]]:
     """Produces per_partition[p] records to each partition p; returns the acknowledged offsets."""
@@ -115,7 +102,6 @@ def produce(broker, topic: str, per_partition: dict[int, int], tag: str = "r") -
     assert p.flush(T) == 0 and not errors, f"produce failed: {errors[:5]}"
     return {k: sorted(v) for k, v in acked.items()}
 
-
 def kp_consumer(broker, group: str, client_id: str, **extra) -> KafkaConsumer:
     return KafkaConsumer(bootstrap_servers=broker.bootstrap, group_id=group, client_id=client_id,
                          enable_auto_commit=False, auto_offset_reset="earliest",
@@ -124,14 +110,12 @@ def kp_consumer(broker, group: str, client_id: str, **extra) -> KafkaConsumer:
                          partition_assignment_strategy=[RangePartitionAssignor], fetch_max_wait_ms=100,
                          **extra)
 
-
 def ck_consumer(broker, group: str, client_id: str, **extra) -> Consumer:
     return Consumer({"bootstrap.servers": broker.bootstrap, "broker.address.family": "v4",
                      "group.id": group, "client.id": client_id, "enable.auto.commit": False,
                      "auto.offset.reset": "earliest", "partition.assignment.strategy": "range",
                      "session.timeout.ms": SESSION_MS, "heartbeat.interval.ms": HEARTBEAT_MS,
                      "max.poll.interval.ms": REBALANCE_MS, "fetch.wait.max.ms": 100, **extra})
-
 
 def kp_poll(c: KafkaConsumer, count: int, timeout: float = T) -> dict[int, list[int]]:
     """Polls until count records arrived (bounded); then a short poll must bring nothing more."""
@@ -148,7 +132,6 @@ def kp_poll(c: KafkaConsumer, count: int, timeout: float = T) -> dict[int, list[
     assert extra == 0, f"{extra} records beyond the expected {count}"
     return dict(got)
 
-
 def ck_poll(c: Consumer, count: int, timeout: float = T) -> dict[int, list[int]]:
     got: dict[int, list[int]] = defaultdict(list)
     n = 0
@@ -164,7 +147,6 @@ def ck_poll(c: Consumer, count: int, timeout: float = T) -> dict[int, list[int]]
     assert not extra, f"{len(extra)} records beyond the expected {count}"
     return dict(got)
 
-
 def kp_offsets(broker, group: str, topic: str) -> dict[int, int]:
     admin = kp_admin(broker)
     try:
@@ -172,7 +154,6 @@ def kp_offsets(broker, group: str, topic: str) -> dict[int, int]:
     finally:
         admin.close()
     return {tp.partition: om.offset for tp, om in offsets.items() if tp.topic == topic}
-
 
 def ck_offsets(broker, group: str, topic: str) -> dict[int, int]:
     admin = ck_admin(broker)
@@ -185,7 +166,6 @@ def ck_offsets(broker, group: str, topic: str) -> dict[int, int]:
             out[tp.partition] = tp.offset
     return out
 
-
 def kp_describe(broker, group: str) -> dict:
     admin = kp_admin(broker)
     try:
@@ -193,14 +173,12 @@ def kp_describe(broker, group: str) -> dict:
     finally:
         admin.close()
 
-
 def kp_list_groups(broker) -> dict[str, dict]:
     admin = kp_admin(broker)
     try:
         return {g["group_id"]: g for g in admin.list_groups()}
     finally:
         admin.close()
-
 
 def member_partitions(member: dict, topic: str) -> list[int]:
     """The partitions of topic in a kafka-python DescribeGroups member (assignment decoded or raw)."""
@@ -216,7 +194,6 @@ def member_partitions(member: dict, topic: str) -> list[int]:
                 parts.extend(t["partitions"])
         return sorted(parts)
     return sorted(tp.partition for tp in a.partitions() if tp.topic == topic)
-
 
 def group_state_raw(bootstrap: str, group: str):
     """DescribeGroups over raw TCP: (state, protocol, [(member_id, instance_id, client_id, partitions)])."""
@@ -235,7 +212,6 @@ def group_state_raw(bootstrap: str, group: str):
         members.append((m.member_id, getattr(m, "group_instance_id", None), m.client_id, parts))
     return g.group_state, g.protocol_data, members
 
-
 # ---------------------------------------------------------------------------------------------
 # kcat
 # ---------------------------------------------------------------------------------------------
@@ -247,7 +223,6 @@ def kcat_binary() -> str:
         pytest.fail(f"kcat not found ({name!r}; install the kcat package or set KCAT_BIN)", pytrace=False)
     return path
 
-
 def kcat_group_cmd(broker, group: str, topic: str, client_id: str, *extra: str) -> list[str]:
     return [kcat_binary(), "-b", broker.bootstrap, "-X", "broker.address.family=v4",
             "-X", f"client.id={client_id}", "-X", "partition.assignment.strategy=range",
@@ -256,16 +231,13 @@ def kcat_group_cmd(broker, group: str, topic: str, client_id: str, *extra: str) 
             "-X", "fetch.wait.max.ms=100", "-X", "auto.commit.interval.ms=200",
             "-u", "-J", *extra, "-G", group, topic]
 
-
 def kcat_records(stdout: str) -> list[tuple[int, int]]:
     return [(r["partition"], r["offset"]) for r in (json.loads(l) for l in stdout.splitlines() if l.startswith("{"))]
-
 
 KCAT_JOINED = re.compile(r"^%7\|(\d+\.\d+)\|JOINGROUP\|.*JoinGroup response: GenerationId (-?\d+), "
                          r"Protocol (\S*), LeaderId .*my MemberId ([^,\s]+)")
 KCAT_JOINING = re.compile(r"^%7\|(\d+\.\d+)\|JOIN\|.*Joining group")
 KCAT_REBALANCED = re.compile(r"^% Group \S+ rebalanced \(memberid (\S+)\): (assigned|revoked): (.*)$")
-
 
 def kcat_events(stderr: str) -> list[dict]:
     """Group events from kcat's stderr (-d cgrp): joins with their generation, assignments."""
@@ -289,7 +261,6 @@ def kcat_events(stderr: str) -> list[dict]:
             parts = sorted(int(x) for x in re.findall(r"\[(\d+)\]", m.group(3)))
             events.append({"ev": m.group(2), "t": last_t, "gen": gen, "member": m.group(1), "partitions": parts})
     return events
-
 
 # ---------------------------------------------------------------------------------------------
 # Subprocess members (group_member.py)
@@ -358,7 +329,6 @@ class Member:
             return "(no log)"
         return "\n".join(lines[-n:])
 
-
 class KcatMember:
     """kcat -G as a group member (auto-commit every 200 ms and on revoke/close)."""
 
@@ -408,7 +378,6 @@ class KcatMember:
         lines = self.stderr_path.read_text(errors="replace").splitlines()
         return "\n".join(l for l in lines[-n:])
 
-
 def settled(members, partitions: int, expect: dict | None = None) -> int | None:
     """The common generation when every member holds an assignment of one generation that together
     covers all partitions (and, given expect {member: partitions}, exactly those); else None."""
@@ -425,7 +394,6 @@ def settled(members, partitions: int, expect: dict | None = None) -> int | None:
         return None
     return gens.pop()
 
-
 def wait_settled(members, partitions: int, expect: dict | None = None, after: int | None = None,
                  timeout: float = T, what: str = "assignment") -> int:
     """Waits for settled() (in a generation newer than after, if given); returns the generation."""
@@ -439,49 +407,11 @@ def wait_settled(members, partitions: int, expect: dict | None = None, after: in
             raise AssertionError(f"timed out after {timeout}s waiting for {what}; assignments now: {now}")
         time.sleep(0.1)
 
-
-class ContinuousProducer(threading.Thread):
-    """Produces to every partition in turn until stopped; keeps the acknowledged (partition, offset)."""
-
-    def __init__(self, broker, topic: str, partitions: int, rate: float = 300.0):
-        super().__init__(daemon=True)
-        self.producer = Producer({"bootstrap.servers": broker.bootstrap, "broker.address.family": "v4",
-                                  "linger.ms": 5, "acks": "all", "message.timeout.ms": 15000})
-        self.topic, self.partitions, self.rate = topic, partitions, rate
-        self.acked: set[tuple[int, int]] = set()
-        self.errors: list = []
-        self.halt = threading.Event()
-
-    def _cb(self, err, msg):
-        if err is not None:
-            self.errors.append(err)
-        else:
-            self.acked.add((msg.partition(), msg.offset()))
-
-    def run(self):
-        i = 0
-        while not self.halt.is_set():
-            self.producer.produce(self.topic, value=f"seq-{i}".encode(), partition=i % self.partitions,
-                                  on_delivery=self._cb)
-            self.producer.poll(0)
-            i += 1
-            time.sleep(1.0 / self.rate)
-
-    def stop(self):
-        self.halt.set()
-        self.join(10)
-        if self.producer is not None:
-            remaining = self.producer.flush(T)
-            self.producer = None   # destroyed now, not after the broker stopped
-            assert remaining == 0, "producer could not flush"
-
-
 # ---------------------------------------------------------------------------------------------
 # 1. Each client alone
 # ---------------------------------------------------------------------------------------------
 
 PARTS = 4
-
 
 @pytest.mark.tansu_xfail(TANSU_LIST_STATE)
 def test_kafka_python_group_consume_commit_resume(broker):
@@ -544,7 +474,6 @@ def test_kafka_python_group_consume_commit_resume(broker):
     assert group not in kp_list_groups(broker)
     assert kp_offsets(broker, group, topic) == {}
 
-
 @pytest.mark.tansu_xfail(TANSU_LIST_STATE)
 def test_confluent_group_consume_commit_resume(broker):
     topic, group = unique_topic("grp-ck"), unique_topic("g-ck")
@@ -606,7 +535,6 @@ def test_confluent_group_consume_commit_resume(broker):
     assert group not in [g.group_id for g in listed.valid]
     assert ck_offsets(broker, group, topic) == {}
 
-
 @pytest.mark.tansu_xfail(TANSU_KCAT)
 def test_kcat_group_consume_commit_resume(broker, tmp_path):
     topic, group = unique_topic("grp-kcat"), unique_topic("g-kcat")
@@ -655,13 +583,11 @@ def test_kcat_group_consume_commit_resume(broker, tmp_path):
         admin.close()
     assert kp_offsets(broker, group, topic) == {}
 
-
 # ---------------------------------------------------------------------------------------------
 # 2. A mixed group under load: joins, a graceful leave, a SIGKILL
 # ---------------------------------------------------------------------------------------------
 
 MIXED_PARTS = 6
-
 
 class Epoch:
     """One member's ownership of one partition, from an assignment to its revocation (or the
@@ -676,7 +602,6 @@ class Epoch:
     def __repr__(self):
         span = f"{self.offsets[0]}..{self.offsets[-1]}" if self.offsets else "-"
         return f"<{self.member} p{self.partition} gen {self.gen} consumed {span} committed {self.committed}>"
-
 
 def python_member_epochs(name: str, events: list[dict]) -> list[Epoch]:
     epochs: list[Epoch] = []
@@ -703,7 +628,6 @@ def python_member_epochs(name: str, events: list[dict]) -> list[Epoch]:
                 ep.committed = max(ep.committed or 0, o)
     return epochs
 
-
 @pytest.mark.tansu_xfail(TANSU_KCAT)
 def test_mixed_group_join_leave_kill_under_load(broker, tmp_path):
     """kafka-python, confluent-kafka and kcat in one group on the "range" assignor, while records
@@ -712,7 +636,7 @@ def test_mixed_group_join_leave_kill_under_load(broker, tmp_path):
     (a- < b- < c-) so the range assignor hands C only more partitions each time, never fewer."""
     topic, group = unique_topic("grp-mixed"), unique_topic("g-mixed")
     create_topic(broker, topic, MIXED_PARTS)
-    prod = ContinuousProducer(broker, topic, MIXED_PARTS)
+    prod = ContinuousProducer(broker, topic, MIXED_PARTS, rate=300.0)
     prod.start()
     a = Member(broker, tmp_path, "a-confluent", "confluent", topic, group, "a-ck")
     b = c = None
@@ -892,7 +816,6 @@ def test_mixed_group_join_leave_kill_under_load(broker, tmp_path):
 
     assert not problems, "\n".join(["mixed group:"] + problems)
 
-
 # ---------------------------------------------------------------------------------------------
 # 3. Committed offsets survive a broker restart
 # ---------------------------------------------------------------------------------------------
@@ -947,13 +870,11 @@ def test_committed_offsets_survive_restart(own_broker):
         k.close()
     assert kp_offsets(broker, group, topic) == {p: 10 for p in range(3)}
 
-
 # ---------------------------------------------------------------------------------------------
 # 4. Static membership (KIP-345)
 # ---------------------------------------------------------------------------------------------
 
 STATIC_SESSION_MS = 10000
-
 
 @pytest.mark.tansu_xfail(TANSU_INSTANCE_ID)
 def test_static_member_restart_keeps_assignment_without_rebalance(broker, tmp_path):
@@ -1034,7 +955,6 @@ def test_static_member_restart_keeps_assignment_without_rebalance(broker, tmp_pa
         for m in members:
             m.kill()
 
-
 # ---------------------------------------------------------------------------------------------
 # 5. Bad input over raw TCP
 # ---------------------------------------------------------------------------------------------
@@ -1042,10 +962,8 @@ def test_static_member_restart_keeps_assignment_without_rebalance(broker, tmp_pa
 def subscription(topic: str) -> bytes:
     return bytes(ConsumerProtocolSubscription(0, [topic], b"").encode())
 
-
 def assignment(topic: str, partitions: list[int]) -> bytes:
     return bytes(ConsumerProtocolAssignment(0, [(topic, partitions)], b"").encode())
-
 
 class RawGroup:
     """Speaks the classic group protocol over raw connections (one per in-flight JoinGroup)."""
@@ -1131,7 +1049,6 @@ class RawGroup:
         assert resp.error_code == 0, resp
         return resp.members[0].error_code
 
-
 def kp_offsets_raw(bootstrap: str, group: str, topic: str, partition: int, version: int) -> int:
     T_ = OffsetFetchRequest.OffsetFetchRequestTopic
     req = OffsetFetchRequest(group_id=group, topics=[T_(name=topic, partition_indexes=[partition])],
@@ -1143,7 +1060,6 @@ def kp_offsets_raw(bootstrap: str, group: str, topic: str, partition: int, versi
     assert p.error_code == 0, p
     return p.committed_offset
 
-
 @pytest.fixture
 def raw_group(broker):
     topic = unique_topic("grp-raw")
@@ -1151,7 +1067,6 @@ def raw_group(broker):
     g = RawGroup(broker.bootstrap, unique_topic("g-raw"), topic)
     yield g
     g.close()
-
 
 def stable_pair(g: RawGroup):
     """Member 1 alone (generation g1, Stable), then member 2 joins and both rejoin (generation
@@ -1176,7 +1091,6 @@ def stable_pair(g: RawGroup):
     assert g.sync(other, g2).error_code == 0
     return m1, m2, g1, g2
 
-
 @pytest.mark.tansu_xfail(TANSU_GENERATIONS)
 def test_join_without_member_id_gets_member_id_required(raw_group):
     g = raw_group
@@ -1192,7 +1106,6 @@ def test_join_without_member_id_gets_member_id_required(raw_group):
     # Another id-less join gets a different id.
     second = g.join("")
     assert second.error_code == MEMBER_ID_REQUIRED and second.member_id not in ("", first.member_id)
-
 
 @pytest.mark.tansu_xfail(TANSU_GENERATIONS)
 def test_stale_generation_and_unknown_member_are_fenced(raw_group):
@@ -1213,7 +1126,6 @@ def test_stale_generation_and_unknown_member_are_fenced(raw_group):
     assert g.heartbeat(m2, g2) == UNKNOWN_MEMBER_ID
     assert g.commit(m2, g2, 5) == UNKNOWN_MEMBER_ID
     assert g.committed() == 4
-
 
 @pytest.mark.tansu_xfail(TANSU_COMMIT_COMPLETING)
 def test_commit_during_rebalance_follows_kafka(raw_group):
