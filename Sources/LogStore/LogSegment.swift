@@ -4,7 +4,8 @@ import Glibc
 import KafkaProtocol
 import NIOCore
 
-/// One segment of a partition log: `<baseOffset>.log` with its `.index` and `.timeindex`.
+/// One segment of a partition log: `<baseOffset>.log` with its `.index`, `.timeindex` and
+/// `.txnindex` (see `TransactionIndex`).
 ///
 /// `.log` format: RecordBatch v2 entries exactly as produced (after the broker patched base
 /// offset and leader epoch), back to back, nothing else. A crash can leave a torn last batch;
@@ -31,6 +32,8 @@ final class LogSegment {
     private var indexWriter: LogFile?
     private var timeIndexWriter: LogFile?
     private var bytesSinceIndexEntry = 0
+    private var transactionIndex: TransactionIndex?
+    private var transactionIndexWriter: LogFile?
 
     static func fileName(_ offset: Int64, _ suffix: String) -> String {
         let digits = String(offset)
@@ -40,6 +43,8 @@ final class LogSegment {
     var logPath: String { directory + "/" + Self.fileName(baseOffset, ".log") }
     var indexPath: String { directory + "/" + Self.fileName(baseOffset, ".index") }
     var timeIndexPath: String { directory + "/" + Self.fileName(baseOffset, ".timeindex") }
+    var transactionIndexPath: String { directory + "/" + Self.fileName(baseOffset, ".txnindex") }
+    private var paths: [String] { [logPath, indexPath, timeIndexPath, transactionIndexPath] }
 
     /// A new, empty segment.
     init(directory: String, baseOffset: Int64, nowMs: Int64) throws(LogStoreError) {
@@ -48,10 +53,12 @@ final class LogSegment {
         size = 0
         nextOffset = baseOffset
         createdAtMs = nowMs
-        for path in [logPath, indexPath, timeIndexPath] { FileSystem.remove(path) }
+        for path in paths { FileSystem.remove(path) }
         logFile = try LogFile(path: logPath)
         offsetIndex = OffsetIndex()
         timeIndex = TimeIndex()
+        transactionIndex = TransactionIndex()
+        transactionIndexWriter = try LogFile(path: transactionIndexPath)
     }
 
     /// Opens an existing segment. With `recover`, every batch is checked (CRC included), a torn
@@ -102,6 +109,38 @@ final class LogSegment {
     private func loadTimeIndex() -> TimeIndex? {
         guard let file = try? LogFile(path: timeIndexPath, create: false), let bytes = try? file.read(at: 0, length: file.size) else { return nil }
         return TimeIndex(bytes: bytes)
+    }
+
+    /// Whether the `.txnindex` file exists: segments written before it existed have none, and
+    /// the partition then rebuilds every index from the log.
+    var hasTransactionIndex: Bool { transactionIndex != nil || FileSystem.exists(transactionIndexPath) }
+
+    /// The aborted transactions whose markers are in this segment; loaded once and kept (a few
+    /// entries at most for most segments).
+    func abortedTransactions() -> TransactionIndex {
+        if let transactionIndex { return transactionIndex }
+        let file = try? LogFile(path: transactionIndexPath, create: false)
+        let loaded = file.flatMap { try? $0.read(at: 0, length: $0.size) }.map(TransactionIndex.init(bytes:)) ?? TransactionIndex()
+        transactionIndex = loaded
+        return loaded
+    }
+
+    /// Records an aborted transaction whose marker was just appended to this segment.
+    func appendAborted(_ entry: TransactionIndex.AbortedTxn) throws(LogStoreError) {
+        var index = abortedTransactions()
+        let bytes = index.append(entry)
+        transactionIndex = index
+        if transactionIndexWriter == nil { transactionIndexWriter = try LogFile(path: transactionIndexPath) }
+        try transactionIndexWriter!.append(bytes)
+    }
+
+    /// Replaces the index with what a walk of the log found; the file is rewritten only when
+    /// it differs (a crash lost an entry or left a torn one).
+    func rebuildTransactionIndex(_ rebuilt: TransactionIndex) throws(LogStoreError) {
+        guard !hasTransactionIndex || abortedTransactions() != rebuilt else { return }
+        transactionIndexWriter = nil
+        try FileSystem.writeAtomically(rebuilt.encoded, to: transactionIndexPath)
+        transactionIndex = rebuilt
     }
 
     private func offsets() -> OffsetIndex {
@@ -333,17 +372,6 @@ final class LogSegment {
         return result
     }
 
-    /// Removes every batch at or after `offset` (whole batches: `offset` must be a batch start
-    /// or the segment end).
-    func truncate(to offset: Int64, indexIntervalBytes: Int) throws(LogStoreError) {
-        guard offset < nextOffset else { return }
-        if let (position, _) = try locate(offset) {
-            try log().truncate(to: position)
-            size = position
-        }
-        _ = try recover(indexIntervalBytes: indexIntervalBytes)
-    }
-
     /// Replaces the segment's batches (compaction): the new bytes go to `<base>.log.cleaned`,
     /// which is fsynced and renamed over the log; the indexes are then rebuilt from it.
     func replace(with bytes: ByteBuffer, indexIntervalBytes: Int) throws(LogStoreError) {
@@ -366,6 +394,7 @@ final class LogSegment {
         try logFile?.sync()
         try indexWriter?.sync()
         try timeIndexWriter?.sync()
+        try transactionIndexWriter?.sync()
     }
 
     /// Releases descriptors; the segment reopens its log on the next access.
@@ -373,10 +402,11 @@ final class LogSegment {
         logFile = nil
         indexWriter = nil
         timeIndexWriter = nil
+        transactionIndexWriter = nil
     }
 
     func delete() {
         closeFiles()
-        for path in [logPath, indexPath, timeIndexPath] { FileSystem.remove(path) }
+        for path in paths { FileSystem.remove(path) }
     }
 }

@@ -29,7 +29,7 @@ public final class PartitionLog: @unchecked Sendable {
     private var recoveryPoint: Int64
     private var closed = false
     private var producers = ProducerStateManager()
-    private var transactions = TransactionIndex()
+    private var transactions = OngoingTransactions()
 
     public struct AppendResult: Sendable {
         public var baseOffset: Int64
@@ -75,23 +75,31 @@ public final class PartitionLog: @unchecked Sendable {
         logStart = min(max(savedStart ?? loaded.first!.baseOffset, loaded.first!.baseOffset), end)
         recoveryPoint = min(savedRecoveryPoint, end)
         var producers = ProducerStateManager()
-        var transactions = TransactionIndex()
+        var transactions = OngoingTransactions()
         let snapshotPath = directory + "/" + ProducerStateSnapshot.fileName
         let snapshot = cleanShutdown ? try? LogFile(path: snapshotPath, create: false).read(at: 0, length: 1 << 30) : nil
-        if let snapshot, let (savedProducers, savedTransactions) = ProducerStateSnapshot.decode(snapshot, logEndOffset: loaded.last!.nextOffset) {
+        if let snapshot, loaded.allSatisfy(\.hasTransactionIndex),
+           let (savedProducers, savedTransactions) = ProducerStateSnapshot.decode(snapshot, logEndOffset: loaded.last!.nextOffset) {
             producers = savedProducers
             transactions = savedTransactions
             for segment in loaded.dropLast() { segment.closeFiles() }
         } else {
+            // One walk of the batch headers rebuilds the producer state, the open transactions
+            // and every segment's aborted-transaction index.
             for segment in loaded {
+                var aborted = TransactionIndex()
                 try segment.forEachHeader { header, marker in
                     producers.update(from: header)
                     if let marker {
-                        transactions.markerAppended(producerId: header.producerId, type: marker.type, offset: header.baseOffset)
+                        if let entry = transactions.markerAppended(producerId: header.producerId, type: marker.type,
+                                                                   offset: header.baseOffset, highWatermark: header.lastOffset + 1) {
+                            _ = aborted.append(entry)
+                        }
                     } else if header.attributes.isTransactional {
                         transactions.dataAppended(producerId: header.producerId, baseOffset: header.baseOffset)
                     }
                 }
+                try segment.rebuildTransactionIndex(aborted)
                 if segment !== loaded.last { segment.closeFiles() }
             }
         }
@@ -303,7 +311,9 @@ public final class PartitionLog: @unchecked Sendable {
                 active = try roll(at: offset, nowMs: nowMs)
             }
             try active.append(view, indexIntervalBytes: config.indexIntervalBytes)
-            transactions.markerAppended(producerId: producerId, type: type, offset: offset)
+            if let entry = transactions.markerAppended(producerId: producerId, type: type, offset: offset, highWatermark: offset + 1) {
+                try active.appendAborted(entry)
+            }
             return offset
         }
     }
@@ -314,9 +324,16 @@ public final class PartitionLog: @unchecked Sendable {
         lock.withLock { transactions.lastStableOffset(highWatermark: segments.last!.nextOffset) }
     }
 
-    /// Aborted transactions with records in `[from, to)`.
+    /// Aborted transactions with records in `[from, to)`, from the indexes of the segment holding
+    /// `from` and all later ones: a marker is never before the data it ends, but may lie past `to`
+    /// when another open transaction holds the stable offset back.
     public func abortedTransactions(from: Int64, to: Int64) -> [(producerId: Int64, firstOffset: Int64)] {
-        lock.withLock { transactions.aborted(from: from, to: to).map { ($0.producerId, $0.firstOffset) } }
+        lock.withLock {
+            let first = segments.lastIndex { $0.baseOffset <= from } ?? 0
+            return segments[first...].flatMap { segment in
+                segment.abortedTransactions().aborted(from: from, to: to).map { ($0.producerId, $0.firstOffset) }
+            }
+        }
     }
 
     /// Forgets idempotent producers idle for `expirationMs` (`producer.id.expiration.ms`).
@@ -375,7 +392,6 @@ public final class PartitionLog: @unchecked Sendable {
                 logStart = offset
                 try FileSystem.writeTextAtomically("\(offset)\n", to: directory + "/log-start-offset")
                 try epochs.truncate(beforeOffset: offset)
-                transactions.truncate(before: offset)
                 try dropSegments { $0.nextOffset <= offset }
             }
             return logStart
@@ -436,7 +452,6 @@ public final class PartitionLog: @unchecked Sendable {
             logStart = segments[0].baseOffset
             try FileSystem.writeTextAtomically("\(logStart)\n", to: directory + "/log-start-offset")
             try epochs.truncate(beforeOffset: logStart)
-            transactions.truncate(before: logStart)
         }
     }
 

@@ -1,22 +1,22 @@
 import KafkaProtocol
 import NIOCore
 
-/// `producer-state.snapshot` in the partition directory: the producer state and transaction
-/// index as of a clean shutdown, so the next clean start need not walk every batch header.
+/// `producer-state.snapshot` in the partition directory: the producer state and open
+/// transactions as of a clean shutdown, so the next clean start need not walk every batch header
+/// (aborted transactions are in the segments' `.txnindex` files).
 ///
-/// Format (big-endian): version INT16 (1), log end offset INT64 at the snapshot; producers
+/// Format (big-endian): version INT16 (2), log end offset INT64 at the snapshot; producers
 /// INT32 count of (producer id INT64, epoch INT16, last timestamp INT64, batches INT8 count of
 /// (first sequence INT32, last sequence INT32, first offset INT64, last offset INT64)); open
-/// transactions INT32 count of (producer id INT64, first offset INT64); aborted transactions
-/// INT32 count of (producer id INT64, first offset INT64, last offset INT64); then the CRC32C
+/// transactions INT32 count of (producer id INT64, first offset INT64); then the CRC32C
 /// UINT32 of everything before it. A snapshot whose offset is not the log end, or whose CRC
 /// fails, is ignored and the state is rebuilt from the log.
 enum ProducerStateSnapshot {
     static let fileName = "producer-state.snapshot"
 
-    static func encode(offset: Int64, producers: ProducerStateManager, transactions: TransactionIndex) -> ByteBuffer {
+    static func encode(offset: Int64, producers: ProducerStateManager, transactions: OngoingTransactions) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.writeInteger(Int16(1))
+        buffer.writeInteger(Int16(2))
         buffer.writeInteger(offset)
         buffer.writeInteger(Int32(producers.producers.count))
         for (id, entry) in producers.producers.sorted(by: { $0.key < $1.key }) {
@@ -31,28 +31,22 @@ enum ProducerStateSnapshot {
                 buffer.writeInteger(batch.lastOffset)
             }
         }
-        buffer.writeInteger(Int32(transactions.ongoing.count))
-        for (id, first) in transactions.ongoing.sorted(by: { $0.key < $1.key }) {
+        buffer.writeInteger(Int32(transactions.firstOffsets.count))
+        for (id, first) in transactions.firstOffsets.sorted(by: { $0.key < $1.key }) {
             buffer.writeInteger(id)
             buffer.writeInteger(first)
-        }
-        buffer.writeInteger(Int32(transactions.aborted.count))
-        for entry in transactions.aborted {
-            buffer.writeInteger(entry.producerId)
-            buffer.writeInteger(entry.firstOffset)
-            buffer.writeInteger(entry.lastOffset)
         }
         buffer.writeInteger(CRC32C.checksum(buffer))
         return buffer
     }
 
     /// The state, if `bytes` is an intact snapshot taken at `logEndOffset`.
-    static func decode(_ bytes: ByteBuffer, logEndOffset: Int64) -> (ProducerStateManager, TransactionIndex)? {
+    static func decode(_ bytes: ByteBuffer, logEndOffset: Int64) -> (ProducerStateManager, OngoingTransactions)? {
         guard bytes.readableBytes >= 14 else { return nil }
         let body = bytes.getSlice(at: bytes.readerIndex, length: bytes.readableBytes - 4)!
         guard CRC32C.checksum(body) == bytes.getInteger(at: bytes.writerIndex - 4, as: UInt32.self) else { return nil }
         var buffer = body
-        guard buffer.readInteger(as: Int16.self) == 1, buffer.readInteger(as: Int64.self) == logEndOffset else { return nil }
+        guard buffer.readInteger(as: Int16.self) == 2, buffer.readInteger(as: Int64.self) == logEndOffset else { return nil }
         do throws(KafkaCodecError) {
             var producers: [Int64: ProducerStateEntry] = [:]
             for _ in 0..<(try count(&buffer, minimumSize: 19)) {
@@ -70,13 +64,8 @@ enum ProducerStateSnapshot {
             for _ in 0..<(try count(&buffer, minimumSize: 16)) {
                 ongoing[try buffer.readKafkaInteger("producer id")] = try buffer.readKafkaInteger("first offset")
             }
-            var aborted: [TransactionIndex.AbortedTransaction] = []
-            for _ in 0..<(try count(&buffer, minimumSize: 24)) {
-                aborted.append(.init(producerId: try buffer.readKafkaInteger("producer id"), firstOffset: try buffer.readKafkaInteger("first offset"),
-                                     lastOffset: try buffer.readKafkaInteger("last offset")))
-            }
             guard buffer.readableBytes == 0 else { return nil }
-            return (ProducerStateManager(producers: producers), TransactionIndex(ongoing: ongoing, aborted: aborted))
+            return (ProducerStateManager(producers: producers), OngoingTransactions(firstOffsets: ongoing))
         } catch {
             return nil
         }

@@ -1,3 +1,5 @@
+import KafkaProtocol
+
 /// A topic-level configuration Kafka defines: its name, its default, the broker setting that
 /// supplies the default when set (its "synonym"), and how its value is checked.
 ///
@@ -72,15 +74,5 @@ public struct TopicConfigDefinition: Sendable {
             break
         }
         return nil
-    }
-}
-
-extension String {
-    /// The string without leading and trailing white space (config values, small text files).
-    public func trimmingWhitespace() -> String {
-        var view = Substring(self)
-        while let first = view.first, first.isWhitespace { view.removeFirst() }
-        while let last = view.last, last.isWhitespace { view.removeLast() }
-        return String(view)
     }
 }

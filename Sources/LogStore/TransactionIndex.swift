@@ -1,52 +1,62 @@
-import KafkaProtocol
+import NIOCore
 
-/// The transactions of one partition: those still open (which hold back the last stable
-/// offset) and those aborted (which `read_committed` consumers must skip, KIP-98).
+/// The aborted-transaction index of one segment (`<baseOffset>.txnindex`, Kafka's layout): the
+/// transactions whose ABORT marker lies in this segment, which `read_committed` consumers skip.
 ///
-/// Derived from the log: the partition rebuilds it from the batch headers (and the markers of
-/// control batches) when it opens, in the same pass as the producer state, so it has no file
-/// of its own and cannot disagree with the log after a crash.
-struct TransactionIndex {
-    struct AbortedTransaction: Equatable, Sendable {
+/// File format: a sequence of 34-byte entries, big-endian: version INT16 (0), producer id INT64,
+/// first offset INT64 (the transaction's first record, possibly in an earlier segment), last
+/// offset INT64 (the marker's offset), last stable offset INT64 (the partition's LSO once the
+/// marker was written). Entries are appended in marker order. A trailing partial entry is what a
+/// crash leaves and is ignored; an unclean start rebuilds the index from the log anyway.
+struct TransactionIndex: Equatable {
+    static let entrySize = 34
+
+    struct AbortedTxn: Equatable, Sendable {
         var producerId: Int64
         var firstOffset: Int64
         var lastOffset: Int64
+        var lastStableOffset: Int64
     }
 
-    /// Producer id → first offset of its open transaction.
-    private(set) var ongoing: [Int64: Int64] = [:]
-    private(set) var aborted: [AbortedTransaction] = []
+    private(set) var entries: [AbortedTxn] = []
 
-    init(ongoing: [Int64: Int64] = [:], aborted: [AbortedTransaction] = []) {
-        self.ongoing = ongoing
-        self.aborted = aborted
+    init(entries: [AbortedTxn] = []) {
+        self.entries = entries
     }
 
-    var openProducers: Set<Int64> { Set(ongoing.keys) }
-
-    /// Offsets from the first open transaction on are not yet stable.
-    func lastStableOffset(highWatermark: Int64) -> Int64 {
-        min(ongoing.values.min() ?? highWatermark, highWatermark)
+    /// Parses an index file's bytes, up to the first partial or unknown-version entry.
+    init(bytes: ByteBuffer) {
+        var buffer = bytes
+        while buffer.readableBytes >= Self.entrySize, buffer.readInteger(as: Int16.self) == 0 {
+            entries.append(AbortedTxn(producerId: buffer.readInteger()!, firstOffset: buffer.readInteger()!,
+                                      lastOffset: buffer.readInteger()!, lastStableOffset: buffer.readInteger()!))
+        }
     }
 
-    /// Aborted transactions with data in `[from, to)`, for a read_committed Fetch.
-    func aborted(from: Int64, to: Int64) -> [AbortedTransaction] {
-        aborted.filter { $0.lastOffset >= from && $0.firstOffset < to }
+    var encoded: ByteBuffer {
+        var buffer = ByteBuffer()
+        for entry in entries { Self.write(entry, to: &buffer) }
+        return buffer
     }
 
-    /// Forgets aborted transactions that ended below the log start (retention, DeleteRecords).
-    mutating func truncate(before logStartOffset: Int64) {
-        aborted.removeAll { $0.lastOffset < logStartOffset }
+    /// Adds an entry and returns its bytes, for the caller to append to the file.
+    mutating func append(_ entry: AbortedTxn) -> ByteBuffer {
+        entries.append(entry)
+        var buffer = ByteBuffer()
+        Self.write(entry, to: &buffer)
+        return buffer
     }
 
-    /// A transactional data batch was appended.
-    mutating func dataAppended(producerId: Int64, baseOffset: Int64) {
-        if ongoing[producerId] == nil { ongoing[producerId] = baseOffset }
+    /// Entries of transactions with data in `[from, to)`.
+    func aborted(from: Int64, to: Int64) -> [AbortedTxn] {
+        entries.filter { $0.lastOffset >= from && $0.firstOffset < to }
     }
 
-    /// A marker at `offset` ended the producer's transaction.
-    mutating func markerAppended(producerId: Int64, type: ControlRecord.ControlType, offset: Int64) {
-        guard let first = ongoing.removeValue(forKey: producerId), type == .abort else { return }
-        aborted.append(AbortedTransaction(producerId: producerId, firstOffset: first, lastOffset: offset))
+    private static func write(_ entry: AbortedTxn, to buffer: inout ByteBuffer) {
+        buffer.writeInteger(Int16(0))
+        buffer.writeInteger(entry.producerId)
+        buffer.writeInteger(entry.firstOffset)
+        buffer.writeInteger(entry.lastOffset)
+        buffer.writeInteger(entry.lastStableOffset)
     }
 }

@@ -348,6 +348,58 @@ final class TransactionIndexTests: XCTestCase {
         XCTAssertEqual(reopened.lastStableOffset, 6)
         XCTAssertEqual(reopened.abortedTransactions(from: 0, to: 7).map(\.producerId), [1])
     }
+
+    /// Each aborted transaction is indexed in the `.txnindex` of the segment holding its marker,
+    /// in Kafka's 34-byte layout; the files go with their segments and are rebuilt after a crash.
+    func testAbortedTransactionsAreIndexedPerSegment() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("strait-txnidx-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Every batch rolls a new segment.
+        let config = LogConfig(["segment.bytes": "100"])
+        func open(clean: Bool) throws -> PartitionLog {
+            try PartitionLog(directory: directory, topic: "t", partition: 0, config: config, cleanShutdown: clean, nowMs: 0)
+        }
+        func txnindex(_ base: Int64) -> Data? {
+            FileManager.default.contents(atPath: directory + "/" + String(format: "%020lld.txnindex", base))
+        }
+        let log = try open(clean: true)
+        _ = try log.append(try transactional("a1", producerId: 1, sequence: 0), nowMs: 1)   // offset 0, segment 0
+        _ = try log.append(try transactional("b1", producerId: 2, sequence: 0), nowMs: 1)   // offset 1, segment 1
+        XCTAssertEqual(try log.appendMarker(producerId: 1, producerEpoch: 0, type: .abort, coordinatorEpoch: 0, nowMs: 1), 2)
+        XCTAssertEqual(try log.appendMarker(producerId: 2, producerEpoch: 0, type: .abort, coordinatorEpoch: 0, nowMs: 1), 3)
+        _ = try log.append(try transactional("c1", producerId: 3, sequence: 0), nowMs: 1)   // offset 4, segment 4
+        XCTAssertEqual(log.segmentCount, 5)
+        // Producer 1's marker is in segment 2: version 0, pid 1, first 0, last 2, LSO 1 (pid 2 still open).
+        var expected = Data([0, 0])
+        for value: Int64 in [1, 0, 2, 1] { withUnsafeBytes(of: value.bigEndian) { expected.append(contentsOf: $0) } }
+        XCTAssertEqual(txnindex(2), expected)
+        XCTAssertEqual(txnindex(3)?.count, 34)
+        XCTAssertEqual(txnindex(0)?.count, 0, "every segment has an index, empty without aborts")
+        XCTAssertEqual(log.abortedTransactions(from: 0, to: 4).map(\.producerId), [1, 2])
+        XCTAssertEqual(log.abortedTransactions(from: 1, to: 4).map(\.producerId), [1, 2], "transaction 1 spans offset 1")
+        XCTAssertEqual(log.abortedTransactions(from: 3, to: 5).map(\.producerId), [2], "a marker at the fetch offset still counts")
+        XCTAssertEqual(log.abortedTransactions(from: 4, to: 5).map(\.producerId), [], "both ended before 4")
+        XCTAssertEqual(log.abortedTransactions(from: 0, to: 1).map(\.producerId), [1], "only producer 1 has data below 1")
+        try log.close()
+
+        // A clean start reads the files; a lost file makes it rebuild every index from the log.
+        try FileManager.default.removeItem(atPath: directory + "/" + String(format: "%020lld.txnindex", Int64(3)))
+        let rebuilt = try open(clean: true)
+        XCTAssertEqual(rebuilt.abortedTransactions(from: 0, to: 5).map(\.producerId), [1, 2])
+        XCTAssertEqual(txnindex(3)?.count, 34)
+        XCTAssertEqual(rebuilt.lastStableOffset, 4, "producer 3's transaction is still open")
+        // A torn entry left by a crash is replaced by what the log says.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/" + String(format: "%020lld.txnindex", Int64(2))))
+        try handle.truncate(atOffset: 20)
+        try handle.close()
+        let recovered = try open(clean: false)
+        XCTAssertEqual(txnindex(2), expected)
+        XCTAssertEqual(recovered.abortedTransactions(from: 0, to: 5).map(\.producerId), [1, 2])
+        // DeleteRecords drops whole segments with their indexes.
+        XCTAssertEqual(try recovered.deleteRecords(before: 3), 3)
+        XCTAssertNil(txnindex(2))
+        XCTAssertEqual(recovered.abortedTransactions(from: 3, to: 5).map(\.producerId), [2])
+    }
 }
 
 final class ProducerStateSnapshotTests: XCTestCase {
