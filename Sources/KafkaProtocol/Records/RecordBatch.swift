@@ -51,35 +51,11 @@ public struct RecordBatch: Equatable, Sendable {
 
     /// Encodes the batch, compressing the records with the codec in `attributes`.
     public func encode(into buffer: inout ByteBuffer, allocator: ByteBufferAllocator = ByteBufferAllocator()) throws(KafkaCodecError) {
-        let codec = attributes.compression ?? .none
-        let start = buffer.writerIndex
-        buffer.writeInteger(baseOffset)
-        buffer.writeInteger(Int32(0))  // batchLength, patched below
-        buffer.writeInteger(partitionLeaderEpoch)
-        buffer.writeInteger(Int8(2))
-        buffer.writeInteger(UInt32(0))  // crc, patched below
-        buffer.writeInteger(attributes.rawValue)
-        buffer.writeInteger(lastOffsetDelta)
-        buffer.writeInteger(baseTimestamp)
-        buffer.writeInteger(maxTimestamp)
-        buffer.writeInteger(producerId)
-        buffer.writeInteger(producerEpoch)
-        buffer.writeInteger(baseSequence)
-        buffer.writeInteger(Int32(records.count))
-        if codec == .none {
-            for record in records { record.encode(into: &buffer) }
-        } else {
-            var plain = allocator.buffer(capacity: records.count * 32)
-            for record in records { record.encode(into: &plain) }
-            var compressed = try codec.compress(plain, allocator: allocator)
-            buffer.writeBuffer(&compressed)
-        }
-        let end = buffer.writerIndex
-        buffer.setInteger(Int32(end - start - Self.logOverhead), at: start + 8)
-        let crc = buffer.withUnsafeReadableBytes { bytes in
-            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[(start - buffer.readerIndex + Self.attributesOffset)..<(end - buffer.readerIndex)]))
-        }
-        buffer.setInteger(crc, at: start + Self.crcOffset)
+        var builder = RecordBatchBuilder(baseTimestamp: baseTimestamp, capacity: records.count * 32, allocator: allocator)
+        for record in records { builder.append(record) }
+        try builder.build(baseOffset: baseOffset, partitionLeaderEpoch: partitionLeaderEpoch, attributes: attributes, lastOffsetDelta: lastOffsetDelta,
+                          maxTimestamp: maxTimestamp, producerId: producerId, producerEpoch: producerEpoch, baseSequence: baseSequence,
+                          into: &buffer, allocator: allocator)
     }
 
     public func encoded(allocator: ByteBufferAllocator = ByteBufferAllocator()) throws(KafkaCodecError) -> ByteBuffer {

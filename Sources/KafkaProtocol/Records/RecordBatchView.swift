@@ -83,6 +83,16 @@ public struct RecordBatchView: Sendable {
         bytes.setInteger(computeChecksum(), at: bytes.readerIndex + RecordBatch.crcOffset)
     }
 
+    /// Replaces the producer fields and the attributes (a producer re-sending someone else's
+    /// batch as its own); the CRC is recomputed because all of them are under it.
+    public mutating func setProducer(id: Int64, epoch: Int16, baseSequence: Int32, attributes: RecordBatchAttributes) {
+        bytes.setInteger(attributes.rawValue, at: bytes.readerIndex + RecordBatch.attributesOffset)
+        bytes.setInteger(id, at: bytes.readerIndex + 43)
+        bytes.setInteger(epoch, at: bytes.readerIndex + 51)
+        bytes.setInteger(baseSequence, at: bytes.readerIndex + 53)
+        bytes.setInteger(computeChecksum(), at: bytes.readerIndex + RecordBatch.crcOffset)
+    }
+
     /// The records, decompressed and decoded.
     public func decodeRecords(decompressionLimit: Int = CompressionCodec.defaultDecompressionLimit) throws(KafkaCodecError) -> [Record] {
         var body = bytes.getSlice(at: bytes.readerIndex + RecordBatch.headerSize, length: bytes.readableBytes - RecordBatch.headerSize)!

@@ -1,0 +1,143 @@
+import KafkaProtocol
+import NIOCore
+import NIOPosix
+
+/// One TCP connection to one broker, with pipelined requests (see `ResponseRouter`) and the API
+/// versions negotiated when it opened.
+///
+/// The channel pipeline is built in one place (`connect`), so a TLS handler or a SASL
+/// handshake step slots in before the router without touching the request path.
+public final class BrokerConnection: Sendable {
+    public let address: BrokerAddress
+    /// The broker's node id, or nil for a bootstrap connection made before metadata was known.
+    public let nodeId: Int32?
+    let channel: Channel
+    let versions: ApiVersionTable
+    private let requestTimeout: TimeAmount
+
+    private init(address: BrokerAddress, nodeId: Int32?, channel: Channel, versions: ApiVersionTable, requestTimeout: TimeAmount) {
+        self.address = address
+        self.nodeId = nodeId
+        self.channel = channel
+        self.versions = versions
+        self.requestTimeout = requestTimeout
+    }
+
+    public var isActive: Bool { channel.isActive }
+
+    /// Connects and negotiates API versions (KIP-511: a broker that does not know our
+    /// ApiVersions version answers with the versions it knows, and we ask again with one of them).
+    public static func connect(to address: BrokerAddress, nodeId: Int32?, config: KafkaClientConfig,
+                               group: EventLoopGroup) async throws(KafkaClientError) -> BrokerConnection {
+        let broker = address.description
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .connectTimeout(config.connectTimeout)
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .channelOption(.socketOption(.so_keepalive), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers([
+                            ByteToMessageHandler(KafkaFrameHandler(decoder: KafkaFrameDecoder(maximumFrameSize: config.maximumResponseSize))),
+                            ResponseRouter(clientId: config.clientId, broker: broker),
+                        ])
+                    }
+                }
+                .connect(host: address.host, port: address.port).get()
+        } catch {
+            throw .connectionFailed(broker: broker, reason: "\(error)")
+        }
+        do throws(KafkaClientError) {
+            var version = ApiVersionsRequest.supportedVersions.upperBound
+            for _ in 0..<2 {
+                let request = ApiVersionsRequest(clientSoftwareName: "strait", clientSoftwareVersion: "0.1")
+                let frame = try await roundTrip(channel: channel, apiKey: .apiVersions, version: version, body: try encode(request, version), timeout: config.requestTimeout)
+                let response: ApiVersionsResponse
+                do {
+                    response = try ApiVersionsResponse.decode(from: frame, requestVersion: version)
+                } catch {
+                    throw .codec("ApiVersions from \(broker): \(error)")
+                }
+                if response.errorCode == ErrorCode.unsupportedVersion.rawValue,
+                   let theirs = response.apiKeys.first(where: { $0.apiKey == ApiKey.apiVersions.rawValue }), theirs.maxVersion < version {
+                    version = theirs.maxVersion
+                    continue
+                }
+                try KafkaClientError.check(response.errorCode, "ApiVersions from \(broker)")
+                return BrokerConnection(address: address, nodeId: nodeId, channel: channel, versions: ApiVersionTable(response), requestTimeout: config.requestTimeout)
+            }
+            throw .unsupportedVersion(broker: broker, api: "ApiVersions")
+        } catch {
+            channel.close(promise: nil)
+            throw error
+        }
+    }
+
+    /// The version this connection uses for `key`.
+    public func version(_ key: ApiKey) throws(KafkaClientError) -> Int16 {
+        guard let version = versions.version(key) else { throw .unsupportedVersion(broker: address.description, api: key.name) }
+        return version
+    }
+
+    private func version(_ requested: Int16?, for key: ApiKey) throws(KafkaClientError) -> Int16 {
+        if let requested { return requested }
+        return try version(key)
+    }
+
+    /// Sends a request at the negotiated version (or `version`, when the caller needs a
+    /// particular one) and decodes the answer. `timeout` replaces `request.timeout.ms` for
+    /// requests the broker holds on purpose (JoinGroup waits for the whole rebalance).
+    public func send<Request: KafkaRequest>(_ request: Request, version: Int16? = nil, timeout: TimeAmount? = nil) async throws(KafkaClientError) -> Request.Response {
+        let version = try self.version(version, for: Request.apiKey)
+        let frame = try await Self.roundTrip(channel: channel, apiKey: Request.apiKey, version: version,
+                                             body: try Self.encode(request, version), timeout: timeout ?? requestTimeout)
+        return try Self.decode(Request.Response.self, frame, version: version, broker: address.description)
+    }
+
+    /// Sends a request the broker does not answer (Produce with acks=0); returns once written.
+    public func sendWithoutResponse<Request: KafkaRequest>(_ request: Request, version: Int16? = nil) async throws(KafkaClientError) {
+        let version = try self.version(version, for: Request.apiKey)
+        let outbound = OutboundRequest(apiKey: Request.apiKey.rawValue, apiVersion: version, body: try Self.encode(request, version),
+                                       response: nil, timeout: requestTimeout)
+        do {
+            try await channel.writeAndFlush(outbound).get()
+        } catch {
+            throw (error as? KafkaClientError) ?? .connectionClosed(broker: address.description)
+        }
+    }
+
+    public func close() {
+        channel.close(promise: nil)
+    }
+
+    private static func encode<Request: KafkaRequest>(_ request: Request, _ version: Int16) throws(KafkaClientError) -> ByteBuffer {
+        do {
+            return try request.encoded(version: version)
+        } catch {
+            throw .invalidArgument("cannot encode \(Request.apiKey.name) v\(version): \(error)")
+        }
+    }
+
+    private static func decode<Response: KafkaResponse>(_ type: Response.Type, _ frame: ByteBuffer, version: Int16, broker: String) throws(KafkaClientError) -> Response {
+        var body = frame
+        do {
+            if ResponseHeader.version(apiKey: Response.apiKey.rawValue, apiVersion: version) >= 1 {
+                _ = try body.readTaggedFieldSection()
+            }
+            return try Response.decodeLenient(from: body, version: version)
+        } catch {
+            throw .codec("\(Response.apiKey.name) v\(version) from \(broker): \(error)")
+        }
+    }
+
+    private static func roundTrip(channel: Channel, apiKey: ApiKey, version: Int16, body: ByteBuffer, timeout: TimeAmount) async throws(KafkaClientError) -> ByteBuffer {
+        let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
+        channel.writeAndFlush(OutboundRequest(apiKey: apiKey.rawValue, apiVersion: version, body: body, response: promise, timeout: timeout), promise: nil)
+        do {
+            return try await promise.futureResult.get()
+        } catch {
+            throw (error as? KafkaClientError) ?? .connectionClosed(broker: "\(channel.remoteAddress?.description ?? "broker")")
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import KafkaProtocol
+import NIOCore
+
+/// A record as the consumer hands it over; key, value and header values are slices of the
+/// fetched bytes, not copies.
+public struct ConsumerRecord: Sendable {
+    public var topicPartition: TopicPartition
+    public var offset: Int64
+    public var timestamp: Int64
+    public var timestampType: TimestampType
+    public var key: ByteBuffer?
+    public var value: ByteBuffer?
+    public var headers: [RecordHeader]
+    /// The leader epoch the record was written in, -1 for legacy (magic 0/1) data.
+    public var leaderEpoch: Int32
+}
+
+/// What one fetch returned for one partition, as raw batches (the mirror's view): aborted
+/// transactions and control batches are already left out, and `nextOffset` is where the
+/// position moves, which may be past the last batch shown (gaps, markers, aborted data).
+public struct PartitionFetch: Sendable {
+    public var topicPartition: TopicPartition
+    /// The position the fetch started from.
+    public var fetchOffset: Int64
+    public var batches: [RecordBatchView]
+    /// Magic 0/1 messages from old clusters, already unwrapped to one entry per record.
+    public var legacyMessages: [LegacyMessage]
+    public var nextOffset: Int64
+    public var highWatermark: Int64
+    public var lastStableOffset: Int64
+    public var logStartOffset: Int64
+
+    /// The records, decoded (decompressing where needed). Records before `fetchOffset` (the
+    /// start of a batch the position is inside) are left out.
+    public func records() throws(KafkaClientError) -> [ConsumerRecord] {
+        var result: [ConsumerRecord] = []
+        for view in batches {
+            let batch: RecordBatch
+            do {
+                batch = try RecordBatch(view: view)
+            } catch {
+                throw .codec("\(topicPartition) batch at \(view.baseOffset): \(error)")
+            }
+            result.reserveCapacity(result.count + batch.records.count)
+            for record in batch.records {
+                let offset = batch.offset(of: record)
+                guard offset >= fetchOffset else { continue }
+                result.append(ConsumerRecord(topicPartition: topicPartition, offset: offset, timestamp: batch.timestamp(of: record),
+                                             timestampType: batch.attributes.timestampType, key: record.key, value: record.value,
+                                             headers: record.headers, leaderEpoch: batch.partitionLeaderEpoch))
+            }
+        }
+        for message in legacyMessages where message.offset >= fetchOffset {
+            result.append(ConsumerRecord(topicPartition: topicPartition, offset: message.offset, timestamp: message.timestamp,
+                                         timestampType: message.timestampType, key: message.key, value: message.value, headers: [], leaderEpoch: -1))
+        }
+        return result
+    }
+}
