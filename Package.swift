@@ -92,6 +92,10 @@ let package = Package(
             dependencies: ["LogStore", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
+            name: "KafkaClientTests",
+            dependencies: ["KafkaClient", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
             name: "BrokerTests",
             dependencies: [
                 "Broker", "LogStore", "KafkaProtocol",

@@ -52,7 +52,12 @@ public final class BrokerConnection: Sendable {
             var version = ApiVersionsRequest.supportedVersions.upperBound
             for _ in 0..<2 {
                 let request = ApiVersionsRequest(clientSoftwareName: "strait", clientSoftwareVersion: "0.1")
-                let frame = try await roundTrip(channel: channel, apiKey: .apiVersions, version: version, body: try encode(request, version), timeout: config.requestTimeout)
+                let frame: ByteBuffer
+                do {
+                    frame = try await write(channel: channel, apiKey: .apiVersions, version: version, body: try encode(request, version), timeout: config.requestTimeout).get()
+                } catch {
+                    throw (error as? KafkaClientError) ?? .connectionClosed(broker: broker)
+                }
                 let response: ApiVersionsResponse
                 do {
                     response = try ApiVersionsResponse.decode(from: frame, requestVersion: version)
@@ -89,10 +94,32 @@ public final class BrokerConnection: Sendable {
     /// particular one) and decodes the answer. `timeout` replaces `request.timeout.ms` for
     /// requests the broker holds on purpose (JoinGroup waits for the whole rebalance).
     public func send<Request: KafkaRequest>(_ request: Request, version: Int16? = nil, timeout: TimeAmount? = nil) async throws(KafkaClientError) -> Request.Response {
+        try await start(request, version: version, timeout: timeout).response()
+    }
+
+    /// An answer on its way: requests started one after the other by one task reach the broker
+    /// in that order, which the idempotent producer relies on while several are in flight.
+    public struct PendingResponse<Response: KafkaResponse>: Sendable {
+        let frame: EventLoopFuture<ByteBuffer>
+        let version: Int16
+        let broker: String
+
+        public func response() async throws(KafkaClientError) -> Response {
+            let bytes: ByteBuffer
+            do {
+                bytes = try await frame.get()
+            } catch {
+                throw (error as? KafkaClientError) ?? .connectionClosed(broker: broker)
+            }
+            return try BrokerConnection.decode(Response.self, bytes, version: version, broker: broker)
+        }
+    }
+
+    /// Writes the request now and returns the answer to come.
+    public func start<Request: KafkaRequest>(_ request: Request, version: Int16? = nil, timeout: TimeAmount? = nil) throws(KafkaClientError) -> PendingResponse<Request.Response> {
         let version = try self.version(version, for: Request.apiKey)
-        let frame = try await Self.roundTrip(channel: channel, apiKey: Request.apiKey, version: version,
-                                             body: try Self.encode(request, version), timeout: timeout ?? requestTimeout)
-        return try Self.decode(Request.Response.self, frame, version: version, broker: address.description)
+        let frame = Self.write(channel: channel, apiKey: Request.apiKey, version: version, body: try Self.encode(request, version), timeout: timeout ?? requestTimeout)
+        return PendingResponse(frame: frame, version: version, broker: address.description)
     }
 
     /// Sends a request the broker does not answer (Produce with acks=0); returns once written.
@@ -119,7 +146,7 @@ public final class BrokerConnection: Sendable {
         }
     }
 
-    private static func decode<Response: KafkaResponse>(_ type: Response.Type, _ frame: ByteBuffer, version: Int16, broker: String) throws(KafkaClientError) -> Response {
+    fileprivate static func decode<Response: KafkaResponse>(_ type: Response.Type, _ frame: ByteBuffer, version: Int16, broker: String) throws(KafkaClientError) -> Response {
         var body = frame
         do {
             if ResponseHeader.version(apiKey: Response.apiKey.rawValue, apiVersion: version) >= 1 {
@@ -131,13 +158,9 @@ public final class BrokerConnection: Sendable {
         }
     }
 
-    private static func roundTrip(channel: Channel, apiKey: ApiKey, version: Int16, body: ByteBuffer, timeout: TimeAmount) async throws(KafkaClientError) -> ByteBuffer {
+    private static func write(channel: Channel, apiKey: ApiKey, version: Int16, body: ByteBuffer, timeout: TimeAmount) -> EventLoopFuture<ByteBuffer> {
         let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
         channel.writeAndFlush(OutboundRequest(apiKey: apiKey.rawValue, apiVersion: version, body: body, response: promise, timeout: timeout), promise: nil)
-        do {
-            return try await promise.futureResult.get()
-        } catch {
-            throw (error as? KafkaClientError) ?? .connectionClosed(broker: "\(channel.remoteAddress?.description ?? "broker")")
-        }
+        return promise.futureResult
     }
 }

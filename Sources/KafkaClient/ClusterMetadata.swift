@@ -29,8 +29,10 @@ public struct ClusterMetadata: Sendable {
     public init() {}
 
     /// Folds in a Metadata answer: brokers and controller are replaced, topics asked about are
-    /// replaced (or removed when the broker says they do not exist), others are kept.
-    mutating func merge(_ response: MetadataResponse) {
+    /// replaced (or removed when the broker says they do not exist), others are kept unless
+    /// the answer lists every topic (`complete`).
+    mutating func merge(_ response: MetadataResponse, complete: Bool = false) {
+        if complete { topics = topics.filter { name, _ in response.topics.contains { $0.name == name } } }
         clusterId = response.clusterId
         controllerId = response.controllerId
         brokers = Dictionary(response.brokers.map { ($0.nodeId, BrokerAddress(host: $0.host, port: Int($0.port))) }, uniquingKeysWith: { $1 })

@@ -99,7 +99,7 @@ public actor KafkaCluster {
         let version = try connection.version(.metadata)
         // A null topic list asks for all topics from v1; v0 used an empty list for that.
         let response = try await connection.send(MetadataRequest(topics: version >= 1 ? nil : [], allowAutoTopicCreation: false))
-        metadata.merge(response)
+        metadata.merge(response, complete: true)
         lastRefresh = .now()
         return metadata
     }

@@ -174,8 +174,10 @@ public final class KafkaProducer: @unchecked Sendable {
             }
             if !drained.expired.isEmpty { resumeFlushWaitersIfDone() }
             metadataDue = drained.missingLeaders
+            // Written from this one task, so a connection carries a partition's batches in
+            // sequence order; the answers are awaited elsewhere.
             for (node, batches) in drained.requests {
-                Task { await self.produce(batches, to: node) }
+                await produce(batches, to: node)
             }
             if drained.requests.isEmpty && !metadataDue {
                 await wake.wait(until: drained.nextDeadline ?? (config.enableIdempotence && lock.withLock({ accumulator.producerId < 0 }) ? now + cluster.config.retryBackoff : nil))
@@ -221,30 +223,51 @@ public final class KafkaProducer: @unchecked Sendable {
                 try await connection.sendWithoutResponse(request)
                 for batch in sendable { settle(batch, .success((-1, -1))) }
             } else {
-                let response = try await connection.send(request)
-                var answered: [TopicPartition: ProduceResponse.PartitionProduceResponse] = [:]
-                for topic in response.responses {
-                    for partition in topic.partitionResponses { answered[TopicPartition(topic.name, partition.index)] = partition }
-                }
-                for batch in sendable {
-                    guard let answer = answered[batch.topicPartition] else {
-                        settle(batch, .failure(.codec("Produce answer without \(batch.topicPartition)")))
-                        continue
-                    }
-                    if answer.errorCode == 0 {
-                        settle(batch, .success((answer.baseOffset, answer.logAppendTimeMs)))
-                    } else if answer.errorCode == ErrorCode.duplicateSequenceNumber.rawValue {
-                        // Already in the log from an earlier attempt whose answer was lost.
-                        settle(batch, .success((-1, -1)))
-                    } else {
-                        settle(batch, .failure(KafkaClientError.from(answer.errorCode, "Produce to \(batch.topicPartition)")))
-                    }
-                }
+                let pending = try connection.start(request)
+                Task { await self.awaitAnswer(pending, for: sendable, from: node) }
+                return
             }
         } catch {
-            if error.invalidatesMetadata { await cluster.dropConnection(to: node) }
-            for batch in sendable { settle(batch, .failure(error)) }
+            await requestFailed(error, batches: sendable, node: node)
+            return
         }
+        lock.withLock { accumulator.requestEnded(node: node) }
+        wake.notify()
+    }
+
+    private func awaitAnswer(_ pending: BrokerConnection.PendingResponse<ProduceResponse>, for batches: [ProducerBatch], from node: Int32) async {
+        let response: ProduceResponse
+        do throws(KafkaClientError) {
+            response = try await pending.response()
+        } catch {
+            await requestFailed(error, batches: batches, node: node)
+            return
+        }
+        var answered: [TopicPartition: ProduceResponse.PartitionProduceResponse] = [:]
+        for topic in response.responses {
+            for partition in topic.partitionResponses { answered[TopicPartition(topic.name, partition.index)] = partition }
+        }
+        for batch in batches {
+            guard let answer = answered[batch.topicPartition] else {
+                settle(batch, .failure(.codec("Produce answer without \(batch.topicPartition)")))
+                continue
+            }
+            if answer.errorCode == 0 {
+                settle(batch, .success((answer.baseOffset, answer.logAppendTimeMs)))
+            } else if answer.errorCode == ErrorCode.duplicateSequenceNumber.rawValue {
+                // Already in the log from an earlier attempt whose answer was lost.
+                settle(batch, .success((-1, -1)))
+            } else {
+                settle(batch, .failure(KafkaClientError.from(answer.errorCode, "Produce to \(batch.topicPartition)")))
+            }
+        }
+        lock.withLock { accumulator.requestEnded(node: node) }
+        wake.notify()
+    }
+
+    private func requestFailed(_ error: KafkaClientError, batches: [ProducerBatch], node: Int32) async {
+        if error.invalidatesMetadata { await cluster.dropConnection(to: node) }
+        for batch in batches { settle(batch, .failure(error)) }
         lock.withLock { accumulator.requestEnded(node: node) }
         wake.notify()
     }
