@@ -65,6 +65,10 @@ let package = Package(
             dependencies: [
                 "Broker",
                 "Mirror",
+                "KafkaClient",
+                "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -74,6 +78,8 @@ let package = Package(
             dependencies: [
                 "StraitDaemon",
                 "KafkaProtocol",
+                "KafkaClient",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
