@@ -34,26 +34,38 @@ public struct PartitionFetch: Sendable {
     /// start of a batch the position is inside) are left out.
     public func records() throws(KafkaClientError) -> [ConsumerRecord] {
         var result: [ConsumerRecord] = []
+        try appendRecords(to: &result)
+        return result
+    }
+
+    /// Like `records()`, appending to an array the caller keeps (one allocation per poll).
+    public func appendRecords(to result: inout [ConsumerRecord]) throws(KafkaClientError) {
         for view in batches {
-            let batch: RecordBatch
+            let records: [Record]
             do {
-                batch = try RecordBatch(view: view)
+                records = try view.decodeRecords()
             } catch {
                 throw .codec("\(topicPartition) batch at \(view.baseOffset): \(error)")
             }
-            result.reserveCapacity(result.count + batch.records.count)
-            for record in batch.records {
-                let offset = batch.offset(of: record)
+            let base = view.baseOffset
+            let logAppendTime = view.attributes.timestampType == .logAppendTime
+            let baseTimestamp = view.baseTimestamp
+            let maxTimestamp = view.maxTimestamp
+            let timestampType = view.attributes.timestampType
+            let epoch = view.partitionLeaderEpoch
+            result.reserveCapacity(result.count + records.count)
+            for record in records {
+                let offset = base + Int64(record.offsetDelta)
                 guard offset >= fetchOffset else { continue }
-                result.append(ConsumerRecord(topicPartition: topicPartition, offset: offset, timestamp: batch.timestamp(of: record),
-                                             timestampType: batch.attributes.timestampType, key: record.key, value: record.value,
-                                             headers: record.headers, leaderEpoch: batch.partitionLeaderEpoch))
+                result.append(ConsumerRecord(topicPartition: topicPartition, offset: offset,
+                                             timestamp: logAppendTime ? maxTimestamp : baseTimestamp + record.timestampDelta,
+                                             timestampType: timestampType, key: record.key, value: record.value,
+                                             headers: record.headers, leaderEpoch: epoch))
             }
         }
         for message in legacyMessages where message.offset >= fetchOffset {
             result.append(ConsumerRecord(topicPartition: topicPartition, offset: message.offset, timestamp: message.timestamp,
                                          timestampType: message.timestampType, key: message.key, value: message.value, headers: [], leaderEpoch: -1))
         }
-        return result
     }
 }

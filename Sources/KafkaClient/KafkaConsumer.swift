@@ -130,7 +130,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Records fetched since the last poll, waiting up to `timeout` when none are ready.
     public func poll(timeout: TimeAmount = .milliseconds(100)) async throws(KafkaClientError) -> [ConsumerRecord] {
         var records: [ConsumerRecord] = []
-        for fetch in try await pollBatches(timeout: timeout) { records += try fetch.records() }
+        for fetch in try await pollBatches(timeout: timeout) { try fetch.appendRecords(to: &records) }
         return records
     }
 

@@ -15,6 +15,8 @@ public final class KafkaProducer: @unchecked Sendable {
     private let lock = NIOLock()
     private var accumulator: RecordAccumulator
     private var partitionCounts: [String: Int] = [:]
+    /// The last topic sent to, so a run of records to one topic does not hash its name each time.
+    private var lastTopic: (name: String, partitionCount: Int)?
     private var flushing = 0
     private var flushWaiters: [CheckedContinuation<Void, Never>] = []
     private var closed = false
@@ -31,23 +33,49 @@ public final class KafkaProducer: @unchecked Sendable {
         lock.withLock { sender = task }
     }
 
+    private enum Admission {
+        case queued(wakeSender: Bool)
+        case needsPartitionCount
+        case needsRoom
+        case failed(KafkaClientError)
+    }
+
     /// Queues a record; `completion` runs once it is acknowledged or has failed for good.
+    /// The common case takes the lock once and does not suspend.
     public func send(_ record: ProducerRecord, completion: (@Sendable (Result<RecordMetadata, KafkaClientError>) -> Void)? = nil) async throws(KafkaClientError) {
-        let partitionCount = try await partitionCount(of: record.topic)
-        if let partition = record.partition, partition < 0 || Int(partition) >= partitionCount {
-            throw .invalidArgument("partition \(partition) of \(record.topic) does not exist (it has \(partitionCount))")
-        }
-        try await waitForRoom()
-        let now = NIODeadline.now()
         let timestamp = record.timestamp ?? WallClock.nowMs()
-        let queued: Result<Bool, KafkaClientError> = lock.withLock {
-            if let fatal { return .failure(fatal) }
-            guard !closed else { return .failure(.closed) }
-            let partition = record.partition ?? accumulator.partitioner.partition(topic: record.topic, key: record.key, partitionCount: partitionCount)
-            return .success(accumulator.append(record, to: TopicPartition(record.topic, partition), partitionCount: partitionCount,
-                                               timestamp: timestamp, now: now, callback: completion))
+        while true {
+            let admission: Admission = lock.withLock {
+                if let fatal { return .failed(fatal) }
+                guard !closed else { return .failed(.closed) }
+                let partitionCount: Int
+                if let lastTopic, lastTopic.name == record.topic {
+                    partitionCount = lastTopic.partitionCount
+                } else {
+                    guard let known = partitionCounts[record.topic] else { return .needsPartitionCount }
+                    partitionCount = known
+                    lastTopic = (record.topic, known)
+                }
+                if let partition = record.partition, partition < 0 || Int(partition) >= partitionCount {
+                    return .failed(.invalidArgument("partition \(partition) of \(record.topic) does not exist (it has \(partitionCount))"))
+                }
+                guard accumulator.hasRoom else { return .needsRoom }
+                let partition = record.partition ?? accumulator.partitioner.partition(topic: record.topic, key: record.key, partitionCount: partitionCount)
+                return .queued(wakeSender: accumulator.append(record, to: TopicPartition(record.topic, partition), partitionCount: partitionCount,
+                                                              timestamp: timestamp, callback: completion))
+            }
+            switch admission {
+            case .queued(let wakeSender):
+                if wakeSender { wake.notify() }
+                return
+            case .needsPartitionCount:
+                _ = try await partitionCount(of: record.topic)
+            case .needsRoom:
+                try await waitForRoom()
+            case .failed(let error):
+                throw error
+            }
         }
-        if try queued.get() { wake.notify() }
     }
 
     /// Sends a record and waits for the broker's answer.
@@ -164,6 +192,7 @@ public final class KafkaProducer: @unchecked Sendable {
             let now = NIODeadline.now()
             let (drained, stop): (RecordAccumulator.Drained, Bool) = lock.withLock {
                 for (topic, info) in metadata.topics where partitionCounts[topic] != nil { partitionCounts[topic] = info.partitions.count }
+                lastTopic = nil
                 if closed && accumulator.pendingBatches == 0 { return (RecordAccumulator.Drained(), true) }
                 if config.enableIdempotence && accumulator.producerId < 0 { return (RecordAccumulator.Drained(), false) }
                 return (accumulator.drain(now: now, flushing: flushing > 0 || closed) { metadata.leader(topic: $0.topic, partition: $0.partition)?.nodeId }, false)

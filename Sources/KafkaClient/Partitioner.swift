@@ -6,6 +6,9 @@ import NIOCore
 /// sticky partition (KIP-480), which changes when a batch for it is sent.
 struct Partitioner {
     private var sticky: [String: Int32] = [:]
+    /// The last topic asked about and its sticky partition, which saves hashing the name for
+    /// every keyless record.
+    private var last: (topic: String, partition: Int32)?
 
     static func partition(forKey key: ByteBuffer, partitionCount: Int) -> Int32 {
         Int32(Int(murmur2(key) & 0x7fff_ffff) % partitionCount)
@@ -13,9 +16,13 @@ struct Partitioner {
 
     mutating func partition(topic: String, key: ByteBuffer?, partitionCount: Int) -> Int32 {
         if let key { return Self.partition(forKey: key, partitionCount: partitionCount) }
-        if let current = sticky[topic], current < partitionCount { return current }
-        let chosen = Int32.random(in: 0..<Int32(partitionCount))
-        sticky[topic] = chosen
+        if let last, last.topic == topic, last.partition < partitionCount { return last.partition }
+        var chosen = sticky[topic] ?? -1
+        if chosen < 0 || chosen >= partitionCount {
+            chosen = Int32.random(in: 0..<Int32(partitionCount))
+            sticky[topic] = chosen
+        }
+        last = (topic, chosen)
         return chosen
     }
 
@@ -25,6 +32,7 @@ struct Partitioner {
         var next = Int32.random(in: 0..<Int32(partitionCount - 1))
         if next >= partition { next += 1 }
         sticky[topic] = next
+        last = nil
     }
 
     /// Kafka's murmur2 (seed 0x9747b28c), over the key's bytes read as little-endian words.

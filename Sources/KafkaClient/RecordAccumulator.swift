@@ -13,6 +13,7 @@ import NIOCore
 struct RecordAccumulator {
     /// A class, so a queue found in the dictionary is changed in place (no copy of its batches).
     final class PartitionQueue {
+        let topicPartition: TopicPartition
         var batches: [ProducerBatch] = []
         var inFlight = 0
         var nextSequence: Int32 = 0
@@ -21,10 +22,15 @@ struct RecordAccumulator {
         /// A batch at this sequence failed for good: batches from it on must be renumbered.
         var rewoundFrom: Int32?
         var retryAt: NIODeadline = .uptimeNanoseconds(0)
+
+        init(_ topicPartition: TopicPartition) {
+            self.topicPartition = topicPartition
+        }
     }
 
     let config: ProducerConfig
     private(set) var queues: [TopicPartition: PartitionQueue] = [:]
+    private var lastQueue: PartitionQueue?
     var partitioner = Partitioner()
     private(set) var bufferedBytes = 0
     /// Batches queued or in flight (what `flush` waits for).
@@ -43,17 +49,18 @@ struct RecordAccumulator {
     /// Appends a record to its partition's open batch (or a new one). Returns whether the sender
     /// should look again: a batch became full, or the partition had nothing queued.
     mutating func append(_ record: ProducerRecord, to topicPartition: TopicPartition, partitionCount: Int, timestamp: Int64,
-                         now: NIODeadline, callback: ProducerBatch.Callback?) -> Bool {
+                         callback: ProducerBatch.Callback?) -> Bool {
         let size = RecordBatchBuilder.estimatedRecordSize(keySize: record.key?.readableBytes, valueSize: record.value?.readableBytes, headers: record.headers)
         var wake = false
         let batch: ProducerBatch
-        if let last = queues[topicPartition]?.batches.last, last.hasRoom(for: size, batchSize: config.batchSize) {
+        let queue = queue(topicPartition)
+        if let last = queue.batches.last, last.hasRoom(for: size, batchSize: config.batchSize) {
             batch = last
         } else {
-            if let last = queues[topicPartition]?.batches.last, !last.sealed { seal(last, partitionCount: partitionCount) }
-            batch = ProducerBatch(topicPartition: topicPartition, timestamp: timestamp, createdAt: now, capacity: min(config.batchSize, max(256, size * 4)))
-            wake = queues[topicPartition]?.batches.isEmpty ?? true
-            queue(topicPartition).batches.append(batch)
+            if let last = queue.batches.last, !last.sealed { seal(last, partitionCount: partitionCount) }
+            batch = ProducerBatch(topicPartition: topicPartition, timestamp: timestamp, createdAt: .now(), capacity: min(config.batchSize, max(256, size * 4)))
+            wake = queue.batches.isEmpty
+            queue.batches.append(batch)
             pendingBatches += 1
             bufferedBytes += batch.bufferedBytes
         }
@@ -194,11 +201,19 @@ struct RecordAccumulator {
         return removed
     }
 
+    /// The partition's queue; the last one used is remembered, since a producer usually
+    /// writes runs of records to one partition (keyless records stick to one per batch).
     private mutating func queue(_ topicPartition: TopicPartition) -> PartitionQueue {
-        if let existing = queues[topicPartition] { return existing }
-        let created = PartitionQueue()
-        queues[topicPartition] = created
-        return created
+        if let lastQueue, lastQueue.topicPartition == topicPartition { return lastQueue }
+        let found: PartitionQueue
+        if let existing = queues[topicPartition] {
+            found = existing
+        } else {
+            found = PartitionQueue(topicPartition)
+            queues[topicPartition] = found
+        }
+        lastQueue = found
+        return found
     }
 
     private mutating func finish(_ batch: ProducerBatch) {

@@ -39,65 +39,171 @@ public struct Record: Equatable, Sendable {
         return ByteBuffer.varintSize(Int32(length)) + length
     }
 
+    /// Writes the record (length prefix included) with one reservation and raw stores: this is
+    /// the producer's per-record cost, and ByteBuffer's per-call checks would dominate it.
     func encode(into buffer: inout ByteBuffer) {
-        buffer.writeVarint(Int32(bodySize))
-        buffer.writeInteger(attributes)
-        buffer.writeVarlong(timestampDelta)
-        buffer.writeVarint(offsetDelta)
-        Self.writeField(key, into: &buffer)
-        Self.writeField(value, into: &buffer)
-        buffer.writeVarint(Int32(headers.count))
-        for header in headers {
-            buffer.writeVarint(Int32(header.key.utf8.count))
-            buffer.writeString(header.key)
-            Self.writeField(header.value, into: &buffer)
+        let body = bodySize
+        let total = ByteBuffer.varintSize(Int32(body)) + body
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { raw in
+            var out = RawRecordWriter(base: raw.baseAddress!)
+            out.varint(Int64(body))
+            out.byte(UInt8(bitPattern: attributes))
+            out.varint(timestampDelta)
+            out.varint(Int64(offsetDelta))
+            out.field(key)
+            out.field(value)
+            out.varint(Int64(headers.count))
+            for header in headers {
+                out.varint(Int64(header.key.utf8.count))
+                var name = header.key
+                name.withUTF8 { out.copy(UnsafeRawBufferPointer($0)) }
+                out.field(header.value)
+            }
+            return out.written
         }
     }
 
-    private static func writeField(_ field: ByteBuffer?, into buffer: inout ByteBuffer) {
-        guard var field else {
-            buffer.writeVarint(-1)
-            return
-        }
-        buffer.writeVarint(Int32(field.readableBytes))
-        buffer.writeBuffer(&field)
-    }
-
-    /// Decodes one record, including its length prefix.
+    /// Decodes one record, including its length prefix. The fields are located with raw loads
+    /// (the consumer's per-record cost); key, value and header values are slices of `buffer`.
     init(from buffer: inout ByteBuffer) throws(KafkaCodecError) {
-        let length = Int(try buffer.readVarint("record length"))
-        guard length >= 0, length <= buffer.readableBytes, var body = buffer.readSlice(length: length) else {
-            throw .invalidLength(field: "record length", length: Int64(length))
+        let start = buffer.readerIndex
+        let parsed: Result<RawRecordLayout, KafkaCodecError> = buffer.withUnsafeReadableBytes { raw in
+            var reader = RawRecordReader(bytes: raw)
+            return Result { () throws(KafkaCodecError) -> RawRecordLayout in try reader.layout() }
         }
-        attributes = try body.readKafkaInteger("record attributes")
-        timestampDelta = try body.readVarlong("timestampDelta")
-        offsetDelta = try body.readVarint("offsetDelta")
-        key = try Self.readField(&body, "record key")
-        value = try Self.readField(&body, "record value")
-        let headerCount = Int(try body.readVarint("header count"))
-        guard headerCount >= 0, headerCount <= body.readableBytes / 2 else {
+        let layout = try parsed.get()
+        func slice(_ range: (Int, Int)?) -> ByteBuffer? {
+            range.map { buffer.getSlice(at: start + $0.0, length: $0.1)! }
+        }
+        attributes = layout.attributes
+        timestampDelta = layout.timestampDelta
+        offsetDelta = layout.offsetDelta
+        key = slice(layout.key)
+        value = slice(layout.value)
+        headers = layout.headers.map { RecordHeader(key: $0.key, value: slice($0.value)) }
+        buffer.moveReaderIndex(forwardBy: layout.end)
+    }
+}
+
+/// Where a record's fields are, relative to the start of its length prefix.
+private struct RawRecordLayout {
+    var attributes: Int8
+    var timestampDelta: Int64
+    var offsetDelta: Int32
+    var key: (Int, Int)?
+    var value: (Int, Int)?
+    var headers: [(key: String, value: (Int, Int)?)]
+    var end: Int
+}
+
+/// Reads one record's framing from raw bytes with the same checks as ByteBuffer's readers:
+/// lengths within the record, varints of at most 5 (VARINT) or 10 (VARLONG) bytes.
+private struct RawRecordReader {
+    let bytes: UnsafeRawBufferPointer
+    var position = 0
+    var limit: Int
+
+    init(bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+        limit = bytes.count
+    }
+
+    mutating func byte(_ field: StaticString) throws(KafkaCodecError) -> UInt8 {
+        guard position < limit else { throw .truncated(field: "\(field)") }
+        defer { position += 1 }
+        return bytes[position]
+    }
+
+    mutating func varint(_ field: StaticString) throws(KafkaCodecError) -> Int32 {
+        var result: UInt32 = 0
+        var shift: UInt32 = 0
+        while true {
+            let next = try byte(field)
+            if shift == 28 && next > 0x0F { throw .malformedVarint }
+            result |= UInt32(next & 0x7F) << shift
+            if next & 0x80 == 0 { return Int32(bitPattern: (result >> 1) ^ (0 &- (result & 1))) }
+            shift += 7
+        }
+    }
+
+    mutating func varlong(_ field: StaticString) throws(KafkaCodecError) -> Int64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let next = try byte(field)
+            if shift == 63 && next > 0x01 { throw .malformedVarint }
+            result |= UInt64(next & 0x7F) << shift
+            if next & 0x80 == 0 { return Int64(bitPattern: (result >> 1) ^ (0 &- (result & 1))) }
+            shift += 7
+        }
+    }
+
+    /// A varint length then that many bytes; nil for -1.
+    mutating func field(_ field: StaticString) throws(KafkaCodecError) -> (Int, Int)? {
+        let length = Int(try varint(field))
+        if length == -1 { return nil }
+        guard length >= 0, length <= limit - position else { throw .invalidLength(field: "\(field)", length: Int64(length)) }
+        defer { position += length }
+        return (position, length)
+    }
+
+    mutating func layout() throws(KafkaCodecError) -> RawRecordLayout {
+        let length = Int(try varint("record length"))
+        guard length >= 0, length <= limit - position else { throw .invalidLength(field: "record length", length: Int64(length)) }
+        limit = position + length
+        let attributes = Int8(bitPattern: try byte("record attributes"))
+        let timestampDelta = try varlong("timestampDelta")
+        let offsetDelta = try varint("offsetDelta")
+        let key = try field("record key")
+        let value = try field("record value")
+        let headerCount = Int(try varint("header count"))
+        guard headerCount >= 0, headerCount <= (limit - position) / 2 else {
             throw .invalidLength(field: "header count", length: Int64(headerCount))
         }
-        headers = []
+        var headers: [(key: String, value: (Int, Int)?)] = []
         headers.reserveCapacity(headerCount)
         for _ in 0..<headerCount {
-            let keyLength = Int(try body.readVarint("header key length"))
-            guard keyLength >= 0, keyLength <= body.readableBytes, let headerKey = body.readString(length: keyLength) else {
-                throw .invalidLength(field: "header key", length: Int64(keyLength))
-            }
-            headers.append(RecordHeader(key: headerKey, value: try Self.readField(&body, "header value")))
+            let keyLength = Int(try varint("header key length"))
+            guard keyLength >= 0, keyLength <= limit - position else { throw .invalidLength(field: "header key", length: Int64(keyLength)) }
+            let name = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[position..<(position + keyLength)]), as: UTF8.self)
+            position += keyLength
+            headers.append((name, try field("header value")))
         }
-        guard body.readableBytes == 0 else {
-            throw .corrupt("record has \(body.readableBytes) bytes past its last header")
-        }
+        guard position == limit else { throw .corrupt("record has \(limit - position) bytes past its last header") }
+        return RawRecordLayout(attributes: attributes, timestampDelta: timestampDelta, offsetDelta: offsetDelta, key: key, value: value,
+                               headers: headers, end: limit)
+    }
+}
+
+/// Stores into memory already reserved for a whole record: zigzag varints, bytes, and
+/// length-prefixed fields (-1 for null), as `Record` lays them out.
+private struct RawRecordWriter {
+    let base: UnsafeMutableRawPointer
+    var written = 0
+
+    mutating func byte(_ value: UInt8) {
+        base.storeBytes(of: value, toByteOffset: written, as: UInt8.self)
+        written += 1
     }
 
-    private static func readField(_ buffer: inout ByteBuffer, _ field: StaticString) throws(KafkaCodecError) -> ByteBuffer? {
-        let length = Int(try buffer.readVarint(field))
-        if length == -1 { return nil }
-        guard length >= 0, length <= buffer.readableBytes, let slice = buffer.readSlice(length: length) else {
-            throw .invalidLength(field: "\(field)", length: Int64(length))
+    mutating func varint(_ value: Int64) {
+        var v = UInt64(bitPattern: (value << 1) ^ (value >> 63))
+        while v >= 0x80 {
+            byte(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
         }
-        return slice
+        byte(UInt8(v))
+    }
+
+    mutating func copy(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        (base + written).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        written += bytes.count
+    }
+
+    mutating func field(_ bytes: ByteBuffer?) {
+        guard let bytes else { return varint(-1) }
+        varint(Int64(bytes.readableBytes))
+        bytes.withUnsafeReadableBytes { copy($0) }
     }
 }
