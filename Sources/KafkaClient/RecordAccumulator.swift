@@ -58,7 +58,7 @@ struct RecordAccumulator {
             batch = last
         } else {
             if let last = queue.batches.last, !last.sealed { seal(last, partitionCount: partitionCount) }
-            batch = ProducerBatch(topicPartition: topicPartition, timestamp: timestamp, createdAt: .now(), capacity: min(config.batchSize, max(256, size * 4)))
+            batch = ProducerBatch(topicPartition: topicPartition, timestamp: timestamp, createdAt: .now(), capacity: min(config.batchSize, 65536))
             wake = queue.batches.isEmpty
             queue.batches.append(batch)
             pendingBatches += 1
