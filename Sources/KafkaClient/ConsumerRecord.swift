@@ -34,11 +34,23 @@ public struct PartitionFetch: Sendable {
     /// start of a batch the position is inside) are left out.
     public func records() throws(KafkaClientError) -> [ConsumerRecord] {
         var result: [ConsumerRecord] = []
+        result.reserveCapacity(recordCount)
         try appendRecords(to: &result)
         return result
     }
 
-    /// Like `records()`, appending to an array the caller keeps (one allocation per poll).
+    /// Bytes of the fetched batches (what the fetcher counts against `fetch.max.bytes`).
+    public var sizeInBytes: Int {
+        batches.reduce(0) { $0 + $1.sizeInBytes }
+    }
+
+    /// Records in the fetched batches (an upper bound on what `records()` returns).
+    public var recordCount: Int {
+        batches.reduce(legacyMessages.count) { $0 + Int($1.recordCount) }
+    }
+
+    /// Like `records()`, appending to an array the caller keeps (reserve `recordCount` first:
+    /// one allocation per poll).
     public func appendRecords(to result: inout [ConsumerRecord]) throws(KafkaClientError) {
         for view in batches {
             let records: [Record]
@@ -53,7 +65,6 @@ public struct PartitionFetch: Sendable {
             let maxTimestamp = view.maxTimestamp
             let timestampType = view.attributes.timestampType
             let epoch = view.partitionLeaderEpoch
-            result.reserveCapacity(result.count + records.count)
             for record in records {
                 let offset = base + Int64(record.offsetDelta)
                 guard offset >= fetchOffset else { continue }

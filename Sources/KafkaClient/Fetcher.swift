@@ -12,6 +12,8 @@ final class Fetcher: @unchecked Sendable {
     private let lock = NIOLock()
     private var state = SubscriptionState()
     private var completed: [PartitionFetch] = []
+    /// Bytes of `completed`; no new fetch starts above `fetch.max.bytes`.
+    private var bufferedBytes = 0
     private var nodesInFlight: Set<Int32> = []
     private var closed = false
     private let fetchSignal: WakeSignal
@@ -33,7 +35,11 @@ final class Fetcher: @unchecked Sendable {
     func assign(_ assignment: Set<TopicPartition>) {
         lock.withLock {
             state.assign(assignment, source: config.groupId == nil ? Self.source(config.autoOffsetReset) : .committed)
-            completed.removeAll { !assignment.contains($0.topicPartition) }
+            completed.removeAll { fetch in
+                guard !assignment.contains(fetch.topicPartition) else { return false }
+                bufferedBytes -= fetch.sizeInBytes
+                return true
+            }
         }
         fetchSignal.notify()
     }
@@ -58,11 +64,23 @@ final class Fetcher: @unchecked Sendable {
         let known = lock.withLock {
             guard state[topicPartition] != nil else { return false }
             body(&state)
-            completed.removeAll { $0.topicPartition == topicPartition }
+            dropBuffered(topicPartition)
             return true
         }
         guard known else { throw .invalidArgument("\(topicPartition) is not assigned to this consumer") }
         fetchSignal.notify()
+    }
+
+    /// Forgets answers buffered for a partition whose position moved (under the lock).
+    private func dropBuffered(_ topicPartition: TopicPartition) {
+        completed.removeAll { fetch in
+            guard fetch.topicPartition == topicPartition else { return false }
+            bufferedBytes -= fetch.sizeInBytes
+            return true
+        }
+        let position = state[topicPartition]?.position
+        state[topicPartition]?.bufferedFetches = 0
+        state[topicPartition]?.fetchPosition = position
     }
 
     /// The position of an assigned partition, once known.
@@ -87,14 +105,17 @@ final class Fetcher: @unchecked Sendable {
                 var ready: [PartitionFetch] = []
                 var kept: [PartitionFetch] = []
                 for fetch in completed {
-                    guard let partition = state[fetch.topicPartition], partition.position == fetch.fetchOffset else { continue }
+                    guard let partition = state[fetch.topicPartition], partition.position == fetch.fetchOffset else {
+                        bufferedBytes -= fetch.sizeInBytes
+                        continue
+                    }
                     if partition.paused {
                         kept.append(fetch)
                         continue
                     }
                     state[fetch.topicPartition]!.position = fetch.nextOffset
-                    state[fetch.topicPartition]!.buffered = false
-                    if let epoch = fetch.batches.last?.partitionLeaderEpoch, epoch >= 0 { state[fetch.topicPartition]!.lastFetchedEpoch = epoch }
+                    state[fetch.topicPartition]!.bufferedFetches -= 1
+                    bufferedBytes -= fetch.sizeInBytes
                     ready.append(fetch)
                 }
                 completed = kept
@@ -144,6 +165,7 @@ final class Fetcher: @unchecked Sendable {
             backoff = await validatePositions(metadata) || backoff
             let plan: [Int32: [(TopicPartition, Int64, Int32)]] = lock.withLock {
                 var byNode: [Int32: [(TopicPartition, Int64, Int32)]] = [:]
+                guard bufferedBytes < Int(config.fetchMaxBytes) else { return byNode }
                 for (topicPartition, position) in state.fetchable {
                     guard let (node, epoch) = metadata.leader(topic: topicPartition.topic, partition: topicPartition.partition) else {
                         backoff = true
@@ -152,6 +174,7 @@ final class Fetcher: @unchecked Sendable {
                     if epoch > state[topicPartition]!.validatedLeaderEpoch {
                         if state[topicPartition]!.lastFetchedEpoch >= 0 && state[topicPartition]!.validatedLeaderEpoch >= 0 {
                             state[topicPartition]!.needsValidation = true
+                            dropBuffered(topicPartition)
                             continue
                         }
                         state[topicPartition]!.validatedLeaderEpoch = epoch
@@ -187,8 +210,7 @@ final class Fetcher: @unchecked Sendable {
                 lock.withLock {
                     for topicPartition in committedWanted where state[topicPartition]?.pendingPosition == .committed {
                         if let offset = committed[topicPartition], offset >= 0 {
-                            state[topicPartition]!.position = offset
-                            state[topicPartition]!.pendingPosition = nil
+                            state.reposition(topicPartition, to: offset)
                         } else {
                             state[topicPartition]!.pendingPosition = Self.source(config.autoOffsetReset)
                         }
@@ -224,8 +246,7 @@ final class Fetcher: @unchecked Sendable {
                             retry = true
                             continue
                         }
-                        state[topicPartition]!.position = offset
-                        state[topicPartition]!.pendingPosition = nil
+                        state.reposition(topicPartition, to: offset)
                     }
                 }
             } catch {
@@ -319,7 +340,10 @@ final class Fetcher: @unchecked Sendable {
                             let truncation = KafkaClientError.logTruncation(topic: topicPartition.topic, partition: topicPartition.partition,
                                                                             position: position, divergingOffset: answer.endOffset)
                             state[topicPartition]!.error = truncation
-                            if config.autoOffsetReset != .none { state[topicPartition]!.position = answer.endOffset }
+                            if config.autoOffsetReset != .none {
+                                state.reposition(topicPartition, to: answer.endOffset)
+                                state[topicPartition]!.error = truncation
+                            }
                         }
                     }
                 }
@@ -371,11 +395,14 @@ final class Fetcher: @unchecked Sendable {
             for (topicPartition, position, _) in partitions {
                 guard state[topicPartition] != nil else { continue }
                 state[topicPartition]!.fetchInFlight = false
-                guard state[topicPartition]!.position == position else { continue }
+                guard state[topicPartition]!.fetchPosition == position else { continue }
                 switch results[topicPartition] {
                 case .success(let fetch?):
                     completed.append(fetch)
-                    state[topicPartition]!.buffered = true
+                    bufferedBytes += fetch.sizeInBytes
+                    state[topicPartition]!.fetchPosition = fetch.nextOffset
+                    state[topicPartition]!.bufferedFetches += 1
+                    if let epoch = fetch.batches.last?.partitionLeaderEpoch, epoch >= 0 { state[topicPartition]!.lastFetchedEpoch = epoch }
                     hasData = true
                 case .failure(.offsetOutOfRange(let topic, let partition, let offset)):
                     if config.autoOffsetReset == .none {
@@ -383,9 +410,11 @@ final class Fetcher: @unchecked Sendable {
                         hasData = true
                     } else {
                         state.seek(topicPartition, to: Self.source(config.autoOffsetReset))
+                        dropBuffered(topicPartition)
                     }
                 case .failure(.broker(.fencedLeaderEpoch, _)):
                     state[topicPartition]!.needsValidation = state[topicPartition]!.lastFetchedEpoch >= 0
+                    dropBuffered(topicPartition)
                 case .failure(let error) where !error.isRetriable:
                     state[topicPartition]!.error = error
                     hasData = true

@@ -129,8 +129,10 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// Records fetched since the last poll, waiting up to `timeout` when none are ready.
     public func poll(timeout: TimeAmount = .milliseconds(100)) async throws(KafkaClientError) -> [ConsumerRecord] {
+        let fetches = try await pollBatches(timeout: timeout)
         var records: [ConsumerRecord] = []
-        for fetch in try await pollBatches(timeout: timeout) { try fetch.appendRecords(to: &records) }
+        records.reserveCapacity(fetches.reduce(0) { $0 + $1.recordCount })
+        for fetch in fetches { try fetch.appendRecords(to: &records) }
         return records
     }
 

@@ -13,7 +13,10 @@ struct SubscriptionState {
     }
 
     struct PartitionState {
+        /// The next offset `poll` hands out.
         var position: Int64?
+        /// Where the next fetch starts: past the answers already buffered for `poll`.
+        var fetchPosition: Int64?
         var pendingPosition: PositionSource?
         /// Epoch of the last fetched batch, for OffsetForLeaderEpoch validation (KIP-320).
         var lastFetchedEpoch: Int32 = -1
@@ -22,10 +25,14 @@ struct SubscriptionState {
         var needsValidation = false
         var paused = false
         var fetchInFlight = false
-        var buffered = false
+        /// Fetch answers waiting for `poll`; fetching goes on while this is below
+        /// `maxBufferedFetches`, so the next data is on its way while the caller works.
+        var bufferedFetches = 0
         /// A problem to report at the next poll (then cleared).
         var error: KafkaClientError?
     }
+
+    static let maxBufferedFetches = 3
 
     private(set) var partitions: [TopicPartition: PartitionState] = [:]
 
@@ -44,20 +51,23 @@ struct SubscriptionState {
         set { partitions[topicPartition] = newValue }
     }
 
-    mutating func seek(_ topicPartition: TopicPartition, to offset: Int64) {
+    /// Moves both positions (a seek, a reset, a found offset); buffered answers no longer
+    /// apply and the caller drops them.
+    mutating func reposition(_ topicPartition: TopicPartition, to offset: Int64?, pending: PositionSource? = nil) {
         guard partitions[topicPartition] != nil else { return }
         partitions[topicPartition]!.position = offset
-        partitions[topicPartition]!.pendingPosition = nil
-        partitions[topicPartition]!.buffered = false
+        partitions[topicPartition]!.fetchPosition = offset
+        partitions[topicPartition]!.pendingPosition = pending
+        partitions[topicPartition]!.bufferedFetches = 0
         partitions[topicPartition]!.error = nil
     }
 
+    mutating func seek(_ topicPartition: TopicPartition, to offset: Int64) {
+        reposition(topicPartition, to: offset)
+    }
+
     mutating func seek(_ topicPartition: TopicPartition, to source: PositionSource) {
-        guard partitions[topicPartition] != nil else { return }
-        partitions[topicPartition]!.position = nil
-        partitions[topicPartition]!.pendingPosition = source
-        partitions[topicPartition]!.buffered = false
-        partitions[topicPartition]!.error = nil
+        reposition(topicPartition, to: nil, pending: source)
     }
 
     /// Partitions whose position must be looked up, by how.
@@ -65,10 +75,11 @@ struct SubscriptionState {
         partitions.compactMap { key, state in state.pendingPosition.map { (key, $0) } }
     }
 
-    /// Partitions that may be fetched now.
+    /// Partitions that may be fetched now, with the offset to fetch from.
     var fetchable: [(TopicPartition, Int64)] {
         partitions.compactMap { key, state in
-            guard let position = state.position, !state.paused, !state.fetchInFlight, !state.buffered, !state.needsValidation, state.error == nil else { return nil }
+            guard let position = state.fetchPosition, !state.paused, !state.fetchInFlight, state.bufferedFetches < Self.maxBufferedFetches,
+                  !state.needsValidation, state.error == nil else { return nil }
             return (key, position)
         }
     }
