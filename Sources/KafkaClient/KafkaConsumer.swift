@@ -180,8 +180,11 @@ public final class KafkaConsumer: @unchecked Sendable {
         return try await cluster.committedOffsets(group: group, partitions: partitions).mapValues(\.offset)
     }
 
+    /// Auto-commits every `auto.commit.interval.ms`, and only as a member of a generation: a
+    /// commit made while joining would carry no generation and the coordinator refuses it.
     private func autoCommitIfDue() async throws(KafkaClientError) {
         guard config.enableAutoCommit, config.groupId != nil else { return }
+        if let member = lock.withLock({ member }), member.generation.id < 0 { return }
         let due: Bool = lock.withLock {
             guard NIODeadline.now() - lastAutoCommit >= config.autoCommitInterval else { return false }
             lastAutoCommit = .now()

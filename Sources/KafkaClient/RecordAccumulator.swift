@@ -105,13 +105,15 @@ struct RecordAccumulator {
         var byNode: [Int32: [ProducerBatch]] = [:]
         var requestBytes: [Int32: Int] = [:]
         for topicPartition in Array(queues.keys) {
-            guard let queue = queues[topicPartition], let head = queue.batches.first else { continue }
-            if now - head.createdAt > config.deliveryTimeout && queue.inFlight == 0 {
+            guard let queue = queues[topicPartition] else { continue }
+            // Batches past `delivery.timeout.ms` fail here, unless one of the partition's is
+            // in flight (its answer may still come, and order must hold).
+            while queue.inFlight == 0, let head = queue.batches.first, now - head.createdAt > config.deliveryTimeout {
                 queue.batches.removeFirst()
                 result.expired.append(head)
                 finish(head)
-                continue
             }
+            guard let head = queue.batches.first else { continue }
             if queue.retrying && queue.inFlight > 0 { continue }
             queue.retrying = false
             if queue.inFlight == 0 { queue.rewoundFrom = nil }

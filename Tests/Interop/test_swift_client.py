@@ -113,3 +113,32 @@ def test_keyed_partitions_agree_with_librdkafka_and_kafka_python(broker):
     assert len(swift_partition) == len(keys)
     assert swift_partition == ck_partition
     assert swift_partition == kp_partition
+
+
+def test_swift_consumer_read_committed_skips_aborted_transactions(broker):
+    topic = unique_topic("swift-txn")
+    create_topic(broker, topic, 2)
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "transactional.id": unique_topic("txn"),
+                         "broker.address.family": "v4"})
+    producer.init_transactions(10)
+    expected_committed = set()
+    for txn in range(6):
+        producer.begin_transaction()
+        for i in range(50):
+            value = f"t{txn}-r{i}"
+            producer.produce(topic, key=f"k{i}".encode(), value=value.encode())
+            if txn % 2 == 0:
+                expected_committed.add(value)
+        # Flushed first so the aborted records are in the log (librdkafka drops unsent ones).
+        assert producer.flush(10) == 0
+        if txn % 2 == 0:
+            producer.commit_transaction(10)
+        else:
+            producer.abort_transaction(10)
+    producer.flush(10)
+
+    committed = swift_consume(broker, topic, 300, "--isolation", "read_committed", "--idle-timeout-ms", "3000")
+    assert {r["value"] for r in committed} == expected_committed
+    assert len(committed) == len(expected_committed), "no committed record twice"
+    everything = swift_consume(broker, topic, 300, "--isolation", "read_uncommitted")
+    assert len(everything) == 300

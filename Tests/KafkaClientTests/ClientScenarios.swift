@@ -194,6 +194,8 @@ struct ClientScenarios {
             config.autoOffsetReset = .earliest
             config.enableAutoCommit = false
             config.heartbeatInterval = .milliseconds(300)
+            // Tansu completes a join only when the KIP-394 member-id round trip's pending
+            // members expire, after session.timeout.ms: keep it short.
             config.sessionTimeout = .seconds(6)
             let consumer = KafkaConsumer(cluster: try broker.cluster(clientId: name), config: config)
             try consumer.subscribe(topics: [topic])
@@ -300,6 +302,176 @@ struct ClientScenarios {
         let remaining = try await admin.listTopics()
         XCTAssertFalse(remaining.contains(topic))
         await cluster.close()
+    }
+}
+
+extension ClientScenarios {
+    func acksZeroAndOne() async throws {
+        for acks: Int16 in [0, 1] {
+            let topic = "acks\(acks)-\(UUID().uuidString.prefix(8))"
+            try await createTopic(topic, partitions: 2)
+            let cluster = try broker.cluster()
+            var config = ProducerConfig()
+            try config.apply(["acks": String(acks), "enable.idempotence": "false"])
+            let producer = KafkaProducer(cluster: cluster, config: config)
+            let offsets = Seen()
+            for index in 0..<500 {
+                try await producer.send(ProducerRecord(topic: topic, key: Self.value("k\(index)"), value: Self.value("\(index)"))) { result in
+                    if case .success(let metadata) = result { offsets.insert(Int(metadata.offset)) }
+                }
+            }
+            await producer.close()
+            await cluster.close()
+            if acks == 0 {
+                XCTAssertEqual(offsets.all, [-1], "acks=0 gets no offsets back")
+            } else {
+                XCTAssertGreaterThan(offsets.count, 1, "acks=1 reports offsets")
+            }
+            let records = try await consumeAll(topic, partitions: 2, count: 500)
+            XCTAssertEqual(Set(records.map { String(buffer: $0.value!) }).count, 500, "acks=\(acks): every record arrived")
+        }
+    }
+
+    /// Batches fetched from one topic are produced whole to another: same records, headers,
+    /// timestamps and order, new offsets from 0.
+    func rawBatchesRoundTrip() async throws {
+        let source = "raw-src-\(UUID().uuidString.prefix(8))"
+        let target = "raw-dst-\(UUID().uuidString.prefix(8))"
+        try await createTopic(source, partitions: 1)
+        try await createTopic(target, partitions: 1)
+        let cluster = try broker.cluster()
+        var config = ProducerConfig()
+        config.compression = .gzip
+        let producer = KafkaProducer(cluster: cluster, config: config)
+        for index in 0..<1000 {
+            try await producer.send(ProducerRecord(topic: source, partition: 0, key: Self.value("k\(index)"), value: Self.value("v\(index)"),
+                                                   headers: [RecordHeader(key: "h", value: Self.value("\(index)"))], timestamp: 1_700_000_000_000 + Int64(index)))
+        }
+        await producer.flush()
+        var consumerConfig = ConsumerConfig()
+        consumerConfig.autoOffsetReset = .earliest
+        let consumer = KafkaConsumer(cluster: cluster, config: consumerConfig)
+        try consumer.assign([TopicPartition(source, 0)])
+        var forwarded = 0
+        var batches = 0
+        let deadline = Date().addingTimeInterval(20)
+        while forwarded < 1000 && Date() < deadline {
+            for fetch in try await consumer.pollBatches(timeout: .milliseconds(200)) {
+                for batch in fetch.batches {
+                    try await producer.send(batch: batch.bytes, to: TopicPartition(target, 0))
+                    forwarded += Int(batch.recordCount)
+                    batches += 1
+                }
+            }
+        }
+        await producer.close()
+        await consumer.close()
+        await cluster.close()
+        XCTAssertEqual(forwarded, 1000)
+        let copied = try await consumeAll(target, partitions: 1, count: 1000)
+        XCTAssertEqual(copied.map(\.offset), (0..<1000).map(Int64.init))
+        for (index, record) in copied.enumerated() {
+            XCTAssertEqual(record.key.map { String(buffer: $0) }, "k\(index)")
+            XCTAssertEqual(record.value.map { String(buffer: $0) }, "v\(index)")
+            XCTAssertEqual(record.headers.first?.value.map { String(buffer: $0) }, "\(index)")
+            XCTAssertEqual(record.timestamp, 1_700_000_000_000 + Int64(index))
+        }
+        XCTAssertGreaterThan(batches, 0)
+    }
+
+    /// Three members subscribed by pattern with the cooperative-sticky assignor: no partition
+    /// has two owners at any moment (as the rebalance callbacks report), every record is read,
+    /// and a topic created later that matches the pattern is picked up.
+    func cooperativePatternGroup() async throws {
+        let prefix = "coop\(UUID().uuidString.prefix(6))"
+        try await createTopic("\(prefix)-a", partitions: 3)
+        try await createTopic("\(prefix)-b", partitions: 3)
+        let cluster = try broker.cluster()
+        let producer = KafkaProducer(cluster: cluster)
+        for index in 0..<600 {
+            try await producer.send(ProducerRecord(topic: index % 2 == 0 ? "\(prefix)-a" : "\(prefix)-b", key: Self.value("k\(index)"), value: Self.value("\(index)")))
+        }
+        await producer.flush()
+        let group = "coop-\(UUID().uuidString.prefix(8))"
+        let ownership = Ownership()
+        let seen = Seen()
+        var members: [KafkaConsumer] = []
+        for name in ["c1", "c2", "c3"] {
+            var config = ConsumerConfig(groupId: group)
+            config.autoOffsetReset = .earliest
+            config.assignors = [.cooperativeSticky]
+            config.maxPollInterval = .seconds(10)
+            // Tansu completes a join only when the KIP-394 member-id round trip's pending
+            // members expire, after session.timeout.ms: keep it short.
+            config.sessionTimeout = .seconds(6)
+            config.heartbeatInterval = .milliseconds(300)
+            config.autoCommitInterval = .milliseconds(500)
+            let listener = KafkaConsumer.RebalanceListener(
+                assigned: { ownership.assign(name, $0) },
+                revoked: { ownership.revoke(name, $0) })
+            let consumer = KafkaConsumer(cluster: try broker.cluster(clientId: name), config: config, rebalanceListener: listener)
+            try consumer.subscribe(pattern: "\(prefix)-.*")
+            members.append(consumer)
+        }
+        let extraCreated = Counter()
+        let deadline = Date().addingTimeInterval(60)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for consumer in members {
+                tasks.addTask {
+                    while Date() < deadline && seen.count < 610 {
+                        for record in try await consumer.poll(timeout: .milliseconds(200)) { seen.insert(Int(String(buffer: record.value!))!) }
+                    }
+                }
+            }
+            tasks.addTask {
+                while seen.count < 600 && Date() < deadline { try await Task.sleep(nanoseconds: 100_000_000) }
+                try await createTopic("\(prefix)-c", partitions: 1)
+                for index in 600..<610 {
+                    try await producer.send(ProducerRecord(topic: "\(prefix)-c", value: Self.value("\(index)")))
+                }
+                await producer.flush()
+                extraCreated.add()
+            }
+            try await tasks.waitForAll()
+        }
+        XCTAssertEqual(extraCreated.value, 1)
+        XCTAssertEqual(seen.count, 610, "every record, including the later topic's")
+        XCTAssertEqual(ownership.violations, [], "a partition was assigned while another member owned it")
+        XCTAssertEqual(ownership.owned.count, 7, "all seven partitions are owned at the end")
+        let committed = Counter()
+        members[0].commitAsync { error in if error == nil { committed.add() } }
+        for consumer in members { await consumer.close() }
+        await producer.close()
+        await cluster.close()
+        XCTAssertEqual(committed.value, 1, "the asynchronous commit completed")
+    }
+}
+
+/// Who owns which partition, from the rebalance callbacks of every member.
+final class Ownership: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var owners: [TopicPartition: String] = [:]
+    private(set) var violations: [String] = []
+
+    func assign(_ member: String, _ partitions: Set<TopicPartition>) {
+        lock.lock()
+        defer { lock.unlock() }
+        for partition in partitions {
+            if let owner = owners[partition], owner != member { violations.append("\(partition): \(member) while \(owner)") }
+            owners[partition] = member
+        }
+    }
+
+    func revoke(_ member: String, _ partitions: Set<TopicPartition>) {
+        lock.lock()
+        defer { lock.unlock() }
+        for partition in partitions where owners[partition] == member { owners[partition] = nil }
+    }
+
+    var owned: [TopicPartition: String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return owners
     }
 }
 

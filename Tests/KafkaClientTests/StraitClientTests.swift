@@ -23,6 +23,9 @@ final class StraitClientTests: XCTestCase {
     func testSeekPauseTimestamps() async throws { try await ClientScenarios(broker: broker).seekPauseAndTimestamps() }
     func testGroupOfThree() async throws { try await ClientScenarios(broker: broker).groupOfThree() }
     func testAdmin() async throws { try await ClientScenarios(broker: broker).adminOperations() }
+    func testAcksZeroAndOne() async throws { try await ClientScenarios(broker: broker).acksZeroAndOne() }
+    func testRawBatchesRoundTrip() async throws { try await ClientScenarios(broker: broker).rawBatchesRoundTrip() }
+    func testCooperativePatternGroup() async throws { try await ClientScenarios(broker: broker).cooperativePatternGroup() }
 }
 
 /// Streams through broker restarts (Strait only: Tansu's memory storage forgets everything).
@@ -80,5 +83,135 @@ final class StraitRestartTests: XCTestCase {
         await consumer.close()
         await producerCluster.close()
         await consumerCluster.close()
+    }
+}
+
+/// Behaviour that needs control of the broker process or its files.
+final class StraitBrokerControlTests: XCTestCase {
+    /// With the broker down, `send` fills `buffer.memory`, then waits `max.block.ms` and fails;
+    /// nothing beyond the buffer is held.
+    func testBoundedBufferWhenTheBrokerIsDown() async throws {
+        let broker = try TestBroker(.strait)
+        let topic = "bounded-\(UUID().uuidString.prefix(8))"
+        try await ClientScenarios(broker: broker).createTopic(topic, partitions: 1)
+        let cluster = try broker.cluster()
+        var config = ProducerConfig()
+        config.bufferMemory = 256 * 1024
+        config.maxBlock = .milliseconds(500)
+        config.deliveryTimeout = .seconds(3)
+        let producer = KafkaProducer(cluster: cluster, config: config)
+        try await producer.sendAndWait(ProducerRecord(topic: topic, value: ClientScenarios.value("first")))
+        broker.stop()
+        let payload = ByteBuffer(repeating: 7, count: 1000)
+        var accepted = 0
+        var refusal: KafkaClientError?
+        for _ in 0..<10_000 {
+            do {
+                try await producer.send(ProducerRecord(topic: topic, value: payload))
+                accepted += 1
+            } catch {
+                refusal = error
+                break
+            }
+        }
+        guard case .bufferExhausted? = refusal else { return XCTFail("expected bufferExhausted, got \(String(describing: refusal)) after \(accepted)") }
+        XCTAssertLessThanOrEqual(accepted * 1000, 256 * 1024 + 16 * 1024, "no more than buffer.memory (plus one batch) was accepted")
+        XCTAssertGreaterThan(accepted, 100)
+        await producer.close()
+        await cluster.close()
+    }
+
+    /// A consumer whose log was cut below its position (the tail segment lost while the broker
+    /// was down) is told so by OffsetForLeaderEpoch validation, and moves to the new end.
+    func testLogTruncationIsReported() async throws {
+        let broker = try TestBroker(.strait)
+        let topic = "truncated-\(UUID().uuidString.prefix(8))"
+        try await ClientScenarios(broker: broker).createTopic(topic, partitions: 1, configs: ["segment.bytes": "1024"])
+        let cluster = try broker.cluster()
+        let producer = KafkaProducer(cluster: cluster)
+        for index in 0..<50 {
+            try await producer.sendAndWait(ProducerRecord(topic: topic, partition: 0, value: ByteBuffer(string: "record-\(index)-" + String(repeating: "x", count: 80))))
+        }
+        await producer.close()
+        var config = ConsumerConfig()
+        config.autoOffsetReset = .earliest
+        let consumer = KafkaConsumer(cluster: cluster, config: config)
+        let partition = TopicPartition(topic, 0)
+        try consumer.assign([partition])
+        let records = try await ClientScenarios(broker: broker).pollUntil(consumer, count: 50)
+        XCTAssertEqual(records.count, 50)
+        XCTAssertEqual(consumer.position(partition), 50)
+
+        broker.stop()
+        let directory = broker.dataDirectory + "/\(topic)-0"
+        let segments = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".log") }.sorted()
+        XCTAssertGreaterThan(segments.count, 2)
+        let last = segments.last!.dropLast(4)
+        for suffix in [".log", ".index", ".timeindex", ".txnindex"] { try? FileManager.default.removeItem(atPath: "\(directory)/\(last)\(suffix)") }
+        try broker.start()
+
+        var reported: KafkaClientError?
+        let deadline = Date().addingTimeInterval(30)
+        while reported == nil && Date() < deadline {
+            do {
+                _ = try await consumer.poll(timeout: .milliseconds(200))
+            } catch {
+                reported = error
+            }
+        }
+        guard case .logTruncation(_, _, let position, let diverging)? = reported else { return XCTFail("no truncation reported: \(String(describing: reported))") }
+        XCTAssertEqual(position, 50)
+        XCTAssertEqual(diverging, Int64(last)!, "the log now ends where the lost segment began")
+        XCTAssertEqual(consumer.position(partition), Int64(last)!, "auto.offset.reset moves the position to the new end")
+        await consumer.close()
+        await cluster.close()
+    }
+
+    /// A static member (KIP-345) that restarts within the session timeout gets its partitions
+    /// back without a rebalance: the other member keeps its own, never revoked.
+    func testStaticMemberRejoinsWithoutRebalance() async throws {
+        let broker = try TestBroker(.strait)
+        let topic = "static-\(UUID().uuidString.prefix(8))"
+        try await ClientScenarios(broker: broker).createTopic(topic, partitions: 4)
+        let group = "static-\(UUID().uuidString.prefix(8))"
+        let ownership = Ownership()
+        let revocations = Counter()
+        func member(_ instance: String) throws -> KafkaConsumer {
+            var config = ConsumerConfig(groupId: group)
+            config.groupInstanceId = instance
+            config.sessionTimeout = .seconds(30)
+            config.heartbeatInterval = .milliseconds(300)
+            let listener = KafkaConsumer.RebalanceListener(assigned: { ownership.assign(instance, $0) },
+                                                           revoked: { partitions in
+                                                               if instance == "s2" { revocations.add() }
+                                                               ownership.revoke(instance, partitions)
+                                                           })
+            let consumer = KafkaConsumer(cluster: try broker.cluster(clientId: instance), config: config, rebalanceListener: listener)
+            try consumer.subscribe(topics: [topic])
+            return consumer
+        }
+        let first = try member("s1")
+        let second = try member("s2")
+        let deadline = Date().addingTimeInterval(30)
+        while (first.assignment.count + second.assignment.count < 4 || first.assignment.isEmpty || second.assignment.isEmpty) && Date() < deadline {
+            async let a = first.poll(timeout: .milliseconds(100))
+            async let b = second.poll(timeout: .milliseconds(100))
+            _ = try await (a, b)
+        }
+        let before = first.assignment
+        XCTAssertEqual(before.count, 2)
+        let revokedBefore = revocations.value
+        await first.close()
+        let again = try member("s1")
+        while again.assignment.isEmpty && Date() < deadline {
+            async let a = again.poll(timeout: .milliseconds(100))
+            async let b = second.poll(timeout: .milliseconds(100))
+            _ = try await (a, b)
+        }
+        XCTAssertEqual(again.assignment, before, "the same partitions come back")
+        for _ in 0..<5 { _ = try await second.poll(timeout: .milliseconds(100)) }
+        XCTAssertEqual(revocations.value, revokedBefore, "the other member was not rebalanced")
+        await again.close()
+        await second.close()
     }
 }

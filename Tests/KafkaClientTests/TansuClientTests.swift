@@ -27,6 +27,9 @@ final class TansuClientTests: XCTestCase {
     func testSeekPauseTimestamps() async throws { try await scenarios.seekPauseAndTimestamps() }
     func testGroupOfThree() async throws { try await scenarios.groupOfThree() }
     func testAdmin() async throws { try await scenarios.adminOperations() }
+    func testAcksZeroAndOne() async throws { try await scenarios.acksZeroAndOne() }
+    func testRawBatchesRoundTrip() async throws { try await scenarios.rawBatchesRoundTrip() }
+    func testCooperativePatternGroup() async throws { try await scenarios.cooperativePatternGroup() }
 
     /// What the scenarios leave out for Tansu, checked so a Tansu that fixes them is noticed.
     func testKnownDeviations() async throws {
