@@ -379,7 +379,7 @@ final class Fetcher: @unchecked Sendable {
                 for data in topic.partitions {
                     let key = TopicPartition(topic.topic, data.partitionIndex)
                     guard let position = positions[key] else { continue }
-                    let outcome = partitionResult(key, position: position, data)
+                    let outcome = FetchedPartitionDecoder(isolationLevel: config.isolationLevel, checkCRCs: config.checkCRCs).decode(key, position: position, data)
                     if case .failure(let error) = outcome, error.invalidatesMetadata { invalidate = true }
                     results[key] = outcome
                 }
@@ -426,67 +426,5 @@ final class Fetcher: @unchecked Sendable {
         }
         if hasData { dataSignal.notify() }
         fetchSignal.notify()
-    }
-
-    /// Turns one partition's Fetch answer into what `poll` hands out: batches past the
-    /// position, without control batches and (read_committed) without aborted transactions.
-    private func partitionResult(_ topicPartition: TopicPartition, position: Int64, _ data: FetchResponse.PartitionData) -> Result<PartitionFetch?, KafkaClientError> {
-        guard data.errorCode == 0 else {
-            if data.errorCode == ErrorCode.offsetOutOfRange.rawValue {
-                return .failure(.offsetOutOfRange(topic: topicPartition.topic, partition: topicPartition.partition, offset: position))
-            }
-            return .failure(.from(data.errorCode, "Fetch \(topicPartition)"))
-        }
-        guard let records = data.records, records.readableBytes > 0 else { return .success(nil) }
-        let set: RecordSet
-        do {
-            set = try RecordSet(records)
-        } catch {
-            return .failure(.codec("Fetch \(topicPartition) at \(position): \(error)"))
-        }
-        var aborted = (data.abortedTransactions ?? []).sorted { $0.firstOffset < $1.firstOffset }[...]
-        var abortedProducers: Set<Int64> = []
-        var fetch = PartitionFetch(topicPartition: topicPartition, fetchOffset: position, batches: [], legacyMessages: [], nextOffset: position,
-                                   highWatermark: data.highWatermark, lastStableOffset: data.lastStableOffset, logStartOffset: data.logStartOffset)
-        for entry in set.entries {
-            switch entry {
-            case .batch(let view):
-                guard view.lastOffset >= position else { continue }
-                if config.checkCRCs {
-                    do {
-                        try view.validateIntegrity()
-                    } catch {
-                        return .failure(.codec("Fetch \(topicPartition) batch at \(view.baseOffset): \(error)"))
-                    }
-                }
-                fetch.nextOffset = view.lastOffset + 1
-                if config.isolationLevel == .readCommitted {
-                    while let next = aborted.first, next.firstOffset <= view.lastOffset {
-                        abortedProducers.insert(next.producerId)
-                        aborted.removeFirst()
-                    }
-                }
-                if view.attributes.isControl {
-                    if let record = try? view.decodeRecords().first, let marker = try? ControlRecord(record: record), marker.type == .abort {
-                        abortedProducers.remove(view.producerId)
-                    }
-                    continue
-                }
-                if view.attributes.isTransactional && abortedProducers.contains(view.producerId) { continue }
-                fetch.batches.append(view)
-            case .legacy(let message):
-                let flattened: [LegacyMessage]
-                do {
-                    flattened = try message.flattened()
-                } catch {
-                    return .failure(.codec("Fetch \(topicPartition) legacy message at \(message.offset): \(error)"))
-                }
-                for inner in flattened where inner.offset >= position {
-                    fetch.legacyMessages.append(inner)
-                    fetch.nextOffset = inner.offset + 1
-                }
-            }
-        }
-        return .success(fetch.nextOffset > position ? fetch : nil)
     }
 }

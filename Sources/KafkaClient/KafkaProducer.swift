@@ -188,7 +188,13 @@ public final class KafkaProducer: @unchecked Sendable {
             if config.enableIdempotence, lock.withLock({ accumulator.producerId < 0 && accumulator.pendingBatches > 0 }) {
                 await initProducerId()
             }
-            let metadata = await cluster.currentMetadata
+            // Refreshed every `metadata.max.age.ms` (new partitions, moved leaders).
+            let metadata: ClusterMetadata
+            if let fresh = try? await cluster.freshMetadata() {
+                metadata = fresh
+            } else {
+                metadata = await cluster.currentMetadata
+            }
             let now = NIODeadline.now()
             let (drained, stop): (RecordAccumulator.Drained, Bool) = lock.withLock {
                 for (topic, info) in metadata.topics where partitionCounts[topic] != nil { partitionCounts[topic] = info.partitions.count }

@@ -1,0 +1,71 @@
+import KafkaProtocol
+
+/// Turns one partition's Fetch answer into what `poll` hands out: batches from the position
+/// on, without control batches and, for read_committed, without the aborted transactions the
+/// broker listed (KIP-98: a producer's transactional batches from the first offset of an
+/// aborted transaction up to its ABORT marker); legacy (magic 0/1) messages unwrapped. Pure, so
+/// it is tested on hand-made answers.
+struct FetchedPartitionDecoder {
+    var isolationLevel: ConsumerConfig.IsolationLevel
+    var checkCRCs: Bool
+
+    func decode(_ topicPartition: TopicPartition, position: Int64, _ data: FetchResponse.PartitionData) -> Result<PartitionFetch?, KafkaClientError> {
+        guard data.errorCode == 0 else {
+            if data.errorCode == ErrorCode.offsetOutOfRange.rawValue {
+                return .failure(.offsetOutOfRange(topic: topicPartition.topic, partition: topicPartition.partition, offset: position))
+            }
+            return .failure(.from(data.errorCode, "Fetch \(topicPartition)"))
+        }
+        guard let records = data.records, records.readableBytes > 0 else { return .success(nil) }
+        let set: RecordSet
+        do {
+            set = try RecordSet(records)
+        } catch {
+            return .failure(.codec("Fetch \(topicPartition) at \(position): \(error)"))
+        }
+        var aborted = (data.abortedTransactions ?? []).sorted { $0.firstOffset < $1.firstOffset }[...]
+        var abortedProducers: Set<Int64> = []
+        var fetch = PartitionFetch(topicPartition: topicPartition, fetchOffset: position, batches: [], legacyMessages: [], nextOffset: position,
+                                   highWatermark: data.highWatermark, lastStableOffset: data.lastStableOffset, logStartOffset: data.logStartOffset)
+        for entry in set.entries {
+            switch entry {
+            case .batch(let view):
+                guard view.lastOffset >= position else { continue }
+                if checkCRCs {
+                    do {
+                        try view.validateIntegrity()
+                    } catch {
+                        return .failure(.codec("Fetch \(topicPartition) batch at \(view.baseOffset): \(error)"))
+                    }
+                }
+                fetch.nextOffset = view.lastOffset + 1
+                if isolationLevel == .readCommitted {
+                    while let next = aborted.first, next.firstOffset <= view.lastOffset {
+                        abortedProducers.insert(next.producerId)
+                        aborted.removeFirst()
+                    }
+                }
+                if view.attributes.isControl {
+                    if let record = try? view.decodeRecords().first, let marker = try? ControlRecord(record: record), marker.type == .abort {
+                        abortedProducers.remove(view.producerId)
+                    }
+                    continue
+                }
+                if view.attributes.isTransactional && abortedProducers.contains(view.producerId) { continue }
+                fetch.batches.append(view)
+            case .legacy(let message):
+                let flattened: [LegacyMessage]
+                do {
+                    flattened = try message.flattened()
+                } catch {
+                    return .failure(.codec("Fetch \(topicPartition) legacy message at \(message.offset): \(error)"))
+                }
+                for inner in flattened where inner.offset >= position {
+                    fetch.legacyMessages.append(inner)
+                    fetch.nextOffset = inner.offset + 1
+                }
+            }
+        }
+        return .success(fetch.nextOffset > position ? fetch : nil)
+    }
+}
