@@ -42,16 +42,8 @@ public struct ConsumerConfig: Sendable {
 
     /// Applies Kafka consumer properties. Unknown keys and bad values are errors naming the key.
     public mutating func apply(_ properties: [String: String]) throws(KafkaClientError) {
-        for (key, raw) in properties.sorted(by: { $0.key < $1.key }) {
-            let value = raw.trimmingWhitespace()
-            func integer() throws(KafkaClientError) -> Int {
-                guard let parsed = Int(value), parsed >= 0 else { throw .invalidArgument("\(key): '\(raw)' is not a non-negative integer") }
-                return parsed
-            }
-            func flag() throws(KafkaClientError) -> Bool {
-                guard let parsed = Bool(value) else { throw .invalidArgument("\(key): '\(raw)' is not true or false") }
-                return parsed
-            }
+        for property in ClientProperty.each(properties) {
+            let (key, raw, value) = (property.key, property.raw, property.value)
             switch key {
             case "group.id": groupId = value.isEmpty ? nil : value
             case "group.instance.id": groupInstanceId = value.isEmpty ? nil : value
@@ -68,16 +60,16 @@ public struct ConsumerConfig: Sendable {
                 case "none": autoOffsetReset = .none
                 default: throw .invalidArgument("auto.offset.reset: '\(raw)' is not earliest, latest or none")
                 }
-            case "fetch.max.wait.ms": fetchMaxWait = .milliseconds(Int64(try integer()))
-            case "fetch.min.bytes": fetchMinBytes = Int32(clamping: try integer())
-            case "fetch.max.bytes": fetchMaxBytes = Int32(clamping: try integer())
-            case "max.partition.fetch.bytes": maxPartitionFetchBytes = Int32(clamping: try integer())
-            case "enable.auto.commit": enableAutoCommit = try flag()
-            case "auto.commit.interval.ms": autoCommitInterval = .milliseconds(Int64(try integer()))
-            case "session.timeout.ms": sessionTimeout = .milliseconds(Int64(try integer()))
-            case "heartbeat.interval.ms": heartbeatInterval = .milliseconds(Int64(try integer()))
-            case "max.poll.interval.ms": maxPollInterval = .milliseconds(Int64(try integer()))
-            case "check.crcs": checkCRCs = try flag()
+            case "fetch.max.wait.ms": fetchMaxWait = try property.milliseconds()
+            case "fetch.min.bytes": fetchMinBytes = Int32(clamping: try property.nonNegativeInteger())
+            case "fetch.max.bytes": fetchMaxBytes = Int32(clamping: try property.nonNegativeInteger())
+            case "max.partition.fetch.bytes": maxPartitionFetchBytes = Int32(clamping: try property.nonNegativeInteger())
+            case "enable.auto.commit": enableAutoCommit = try property.flag()
+            case "auto.commit.interval.ms": autoCommitInterval = try property.milliseconds()
+            case "session.timeout.ms": sessionTimeout = try property.milliseconds()
+            case "heartbeat.interval.ms": heartbeatInterval = try property.milliseconds()
+            case "max.poll.interval.ms": maxPollInterval = try property.milliseconds()
+            case "check.crcs": checkCRCs = try property.flag()
             case "partition.assignment.strategy":
                 var names: [PartitionAssignorName] = []
                 for part in value.split(separator: ",") {

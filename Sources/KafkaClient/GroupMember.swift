@@ -70,13 +70,13 @@ final class GroupMember: @unchecked Sendable {
         }
     }
 
-    /// Joins (or rejoins) the group if needed; returns once the member is stable.
-    func ensureActive() async throws(KafkaClientError) {
+    /// Joins (or rejoins) the group if needed; returns once the member is stable, or at
+    /// `deadline` with the join still to finish (the next call goes on), as `poll`'s timeout
+    /// bounds it. One JoinGroup may still take up to the rebalance timeout.
+    func ensureActive(deadline: NIODeadline) async throws(KafkaClientError) {
         if let fatal = lock.withLock({ self.fatal }) { throw fatal }
         startHeartbeatIfNeeded()
-        var attempts = 0
-        while lock.withLock({ needsJoin && !closed }) {
-            attempts += 1
+        while lock.withLock({ needsJoin && !closed }) && NIODeadline.now() < deadline {
             do throws(KafkaClientError) {
                 try await joinAndSync()
             } catch {
@@ -86,7 +86,6 @@ final class GroupMember: @unchecked Sendable {
                     lock.withLock { fatal = error }
                     throw error
                 default:
-                    if attempts > 50 { throw error }
                     try? await Task.sleep(nanoseconds: UInt64(cluster.config.retryBackoff.nanoseconds))
                 }
             }

@@ -141,7 +141,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         guard !lock.withLock({ closed }) else { throw .closed }
         let deadline = NIODeadline.now() + timeout
         while true {
-            if let member = lock.withLock({ member }) { try await member.ensureActive() }
+            if let member = lock.withLock({ member }) { try await member.ensureActive(deadline: deadline) }
             try await autoCommitIfDue()
             // Short slices keep rebalances prompt while the fetcher waits for data.
             let slice = min(deadline - .now(), config.heartbeatInterval)

@@ -31,12 +31,8 @@ public struct ProducerConfig: Sendable {
     /// Applies Kafka producer properties (`acks`, `linger.ms`, ...). Unknown keys and bad values
     /// are errors naming the key; keys that only matter to the Java client are accepted.
     public mutating func apply(_ properties: [String: String]) throws(KafkaClientError) {
-        for (key, raw) in properties.sorted(by: { $0.key < $1.key }) {
-            let value = raw.trimmingWhitespace()
-            func integer() throws(KafkaClientError) -> Int {
-                guard let parsed = Int(value), parsed >= 0 else { throw .invalidArgument("\(key): '\(raw)' is not a non-negative integer") }
-                return parsed
-            }
+        for property in ClientProperty.each(properties) {
+            let (key, raw, value) = (property.key, property.raw, property.value)
             switch key {
             case "acks":
                 switch value {
@@ -45,20 +41,19 @@ public struct ProducerConfig: Sendable {
                 case "0": acks = 0
                 default: throw .invalidArgument("acks: '\(raw)' is not all, -1, 0 or 1")
                 }
-            case "linger.ms": linger = .milliseconds(Int64(try integer()))
-            case "batch.size": batchSize = max(1, try integer())
+            case "linger.ms": linger = try property.milliseconds()
+            case "batch.size": batchSize = max(1, try property.nonNegativeInteger())
             case "compression.type":
                 guard let codec = CompressionCodec(name: value) else { throw .invalidArgument("compression.type: '\(raw)' is not none, gzip, snappy, lz4 or zstd") }
                 compression = codec
             case "enable.idempotence":
-                guard let flag = Bool(value) else { throw .invalidArgument("enable.idempotence: '\(raw)' is not true or false") }
-                enableIdempotence = flag
-            case "max.in.flight.requests.per.connection": maxInFlightRequestsPerConnection = max(1, try integer())
-            case "buffer.memory": bufferMemory = try integer()
-            case "max.block.ms": maxBlock = .milliseconds(Int64(try integer()))
-            case "delivery.timeout.ms": deliveryTimeout = .milliseconds(Int64(try integer()))
-            case "max.request.size": maxRequestSize = try integer()
-            case "request.timeout.ms": produceTimeoutMs = Int32(clamping: try integer())
+                enableIdempotence = try property.flag()
+            case "max.in.flight.requests.per.connection": maxInFlightRequestsPerConnection = max(1, try property.nonNegativeInteger())
+            case "buffer.memory": bufferMemory = try property.nonNegativeInteger()
+            case "max.block.ms": maxBlock = try property.milliseconds()
+            case "delivery.timeout.ms": deliveryTimeout = try property.milliseconds()
+            case "max.request.size": maxRequestSize = try property.nonNegativeInteger()
+            case "request.timeout.ms": produceTimeoutMs = Int32(clamping: try property.nonNegativeInteger())
             case "retries", "retry.backoff.ms", "client.id", "bootstrap.servers", "key.serializer", "value.serializer",
                  "partitioner.class", "send.buffer.bytes", "receive.buffer.bytes", "metadata.max.age.ms", "compression.gzip.level",
                  "compression.lz4.level", "compression.zstd.level", "client.dns.lookup",

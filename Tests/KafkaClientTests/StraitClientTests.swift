@@ -41,10 +41,7 @@ final class StraitRestartTests: XCTestCase {
         let producerCluster = try broker.cluster(clientId: "restart-producer")
         let producer = KafkaProducer(cluster: producerCluster)
         let consumerCluster = try broker.cluster(clientId: "restart-consumer")
-        var consumerConfig = ConsumerConfig()
-        consumerConfig.autoOffsetReset = .earliest
-        let consumer = KafkaConsumer(cluster: consumerCluster, config: consumerConfig)
-        try consumer.assign((0..<3).map { TopicPartition(topic, $0) })
+        let consumer = try ClientScenarios.earliestConsumer(consumerCluster, (0..<3).map { TopicPartition(topic, $0) })
         let seen = Seen()
         let failures = Counter()
         let orderViolations = Counter()
@@ -133,11 +130,8 @@ final class StraitBrokerControlTests: XCTestCase {
             try await producer.sendAndWait(ProducerRecord(topic: topic, partition: 0, value: ByteBuffer(string: "record-\(index)-" + String(repeating: "x", count: 80))))
         }
         await producer.close()
-        var config = ConsumerConfig()
-        config.autoOffsetReset = .earliest
-        let consumer = KafkaConsumer(cluster: cluster, config: config)
         let partition = TopicPartition(topic, 0)
-        try consumer.assign([partition])
+        let consumer = try ClientScenarios.earliestConsumer(cluster, [partition])
         let records = try await ClientScenarios(broker: broker).pollUntil(consumer, count: 50)
         XCTAssertEqual(records.count, 50)
         XCTAssertEqual(consumer.position(partition), 50)
@@ -190,27 +184,38 @@ final class StraitBrokerControlTests: XCTestCase {
             try consumer.subscribe(topics: [topic])
             return consumer
         }
+        // Members poll on their own tasks, as applications do: a join waits for every member.
+        func polling(_ consumer: KafkaConsumer) -> Task<Void, Never> {
+            Task {
+                while !Task.isCancelled { _ = try? await consumer.poll(timeout: .milliseconds(100)) }
+            }
+        }
+        func waitFor(_ condition: () -> Bool) async {
+            let deadline = Date().addingTimeInterval(30)
+            while !condition() && Date() < deadline { try? await Task.sleep(nanoseconds: 50_000_000) }
+        }
         let first = try member("s1")
         let second = try member("s2")
-        let deadline = Date().addingTimeInterval(30)
-        while (first.assignment.count + second.assignment.count < 4 || first.assignment.isEmpty || second.assignment.isEmpty) && Date() < deadline {
-            async let a = first.poll(timeout: .milliseconds(100))
-            async let b = second.poll(timeout: .milliseconds(100))
-            _ = try await (a, b)
-        }
+        let firstPolling = polling(first)
+        let secondPolling = polling(second)
+        await waitFor { first.assignment.count == 2 && second.assignment.count == 2 }
         let before = first.assignment
         XCTAssertEqual(before.count, 2)
         let revokedBefore = revocations.value
+        firstPolling.cancel()
+        await firstPolling.value
         await first.close()
         let again = try member("s1")
-        while again.assignment.isEmpty && Date() < deadline {
-            async let a = again.poll(timeout: .milliseconds(100))
-            async let b = second.poll(timeout: .milliseconds(100))
-            _ = try await (a, b)
-        }
+        let againPolling = polling(again)
+        await waitFor { again.assignment.count == 2 }
         XCTAssertEqual(again.assignment, before, "the same partitions come back")
-        for _ in 0..<5 { _ = try await second.poll(timeout: .milliseconds(100)) }
+        try await Task.sleep(nanoseconds: 1_000_000_000)
         XCTAssertEqual(revocations.value, revokedBefore, "the other member was not rebalanced")
+        XCTAssertEqual(second.assignment.count, 2)
+        againPolling.cancel()
+        secondPolling.cancel()
+        await againPolling.value
+        await secondPolling.value
         await again.close()
         await second.close()
     }
