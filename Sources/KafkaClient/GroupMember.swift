@@ -61,7 +61,6 @@ final class GroupMember: @unchecked Sendable {
     var isCooperative: Bool { assignors.allSatisfy(\.isCooperative) }
 
     var generation: (id: Int32, memberId: String) { lock.withLock { (generationId, memberId) } }
-    var currentAssignment: Set<TopicPartition> { lock.withLock { assigned } }
 
     func resubscribe(_ subscription: Subscription) {
         lock.withLock {

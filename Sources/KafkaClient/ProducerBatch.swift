@@ -45,7 +45,6 @@ final class ProducerBatch: @unchecked Sendable {
     }
 
     var sizeInBytes: Int { builder?.sizeInBytes ?? bufferedBytes }
-    var maxTimestamp: Int64 { builder?.maxTimestamp ?? prebuilt?.maxTimestamp ?? -1 }
 
     /// Whether a record of about `size` bytes still fits under `batch.size` (a first record always does).
     func hasRoom(for size: Int, batchSize: Int) -> Bool {

@@ -17,6 +17,9 @@ struct ClientScenarios {
     var createPartitions = true
     var deleteRecords = true
     var groupOffsetAdmin = true
+    /// Tansu loses part of a stream of pipelined acks=0 requests (about a third to a half of
+    /// 500 records in our runs); Kafka and Strait read every request they received.
+    var acksZeroDeliversEverything = true
 
     static func value(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
 
@@ -336,8 +339,12 @@ extension ClientScenarios {
             }
             // The producer's connection stays open while the records are read: with acks=0 a
             // broker may drop requests still unread when the client hangs up.
-            let records = try await consumeAll(topic, partitions: 2, count: 500)
+            let records = try await consumeAll(topic, partitions: 2, count: 500, timeout: acks == 0 && !acksZeroDeliversEverything ? 5 : 30)
             await cluster.close()
+            if acks == 0 && !acksZeroDeliversEverything {
+                XCTAssertGreaterThan(records.count, 0, "acks=0: some records arrived")
+                continue
+            }
             XCTAssertEqual(Set(records.map { String(buffer: $0.value!) }).count, 500, "acks=\(acks): every record arrived")
         }
     }

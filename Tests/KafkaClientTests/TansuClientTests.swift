@@ -18,7 +18,8 @@ final class TansuClientTests: XCTestCase {
     }
 
     private var scenarios: ClientScenarios {
-        ClientScenarios(broker: broker, kafkaListOffsets: false, createPartitions: false, deleteRecords: false, groupOffsetAdmin: false)
+        ClientScenarios(broker: broker, kafkaListOffsets: false, createPartitions: false, deleteRecords: false, groupOffsetAdmin: false,
+                        acksZeroDeliversEverything: false)
     }
 
     func testProduceConsumeEveryCodec() async throws { try await scenarios.produceAndConsumeEveryCodec() }
