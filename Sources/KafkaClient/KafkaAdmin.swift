@@ -130,14 +130,14 @@ public struct KafkaAdmin: Sendable {
         public var isOverride: Bool { source == 1 || source == 2 || source == 3 }
     }
 
+    /// A broker's configs are answered by that broker; topic configs by `topicsAt`.
+    private func connection(for resource: ConfigResource, topicsAt: () async throws(KafkaClientError) -> BrokerConnection) async throws(KafkaClientError) -> BrokerConnection {
+        if case .broker(let id) = resource { return try await cluster.connection(to: id) }
+        return try await topicsAt()
+    }
+
     public func describeConfigs(_ resource: ConfigResource, keys: [String]? = nil) async throws(KafkaClientError) -> [String: ConfigEntry] {
-        let connection: BrokerConnection
-        if case .broker(let id) = resource {
-            connection = try await cluster.connection(to: id)
-        } else {
-            connection = try await cluster.anyConnection()
-        }
-        let response = try await connection.send(DescribeConfigsRequest(
+        let response = try await connection(for: resource, topicsAt: cluster.anyConnection).send(DescribeConfigsRequest(
             resources: [.init(resourceType: resource.type, resourceName: resource.name, configurationKeys: keys)], includeSynonyms: false, includeDocumentation: false))
         guard let result = response.results.first else { throw .codec("DescribeConfigs answer without \(resource.name)") }
         if let error = Self.failure(result.errorCode, result.errorMessage, "DescribeConfigs \(resource.name)") { throw error }
@@ -152,13 +152,7 @@ public struct KafkaAdmin: Sendable {
     public func alterConfigs(_ resource: ConfigResource, set: [String: String] = [:], delete: [String] = [], validateOnly: Bool = false) async throws(KafkaClientError) {
         var configs = set.sorted { $0.key < $1.key }.map { IncrementalAlterConfigsRequest.AlterableConfig(name: $0.key, configOperation: 0, value: $0.value) }
         configs += delete.map { .init(name: $0, configOperation: 1, value: nil) }
-        let connection: BrokerConnection
-        if case .broker(let id) = resource {
-            connection = try await cluster.connection(to: id)
-        } else {
-            connection = try await controller()
-        }
-        let response = try await connection.send(IncrementalAlterConfigsRequest(
+        let response = try await connection(for: resource, topicsAt: controller).send(IncrementalAlterConfigsRequest(
             resources: [.init(resourceType: resource.type, resourceName: resource.name, configs: configs)], validateOnly: validateOnly))
         for result in response.responses {
             if let error = Self.failure(result.errorCode, result.errorMessage, "IncrementalAlterConfigs \(result.resourceName)") { throw error }
@@ -278,6 +272,16 @@ public struct KafkaAdmin: Sendable {
         }
     }
 
+    /// Partition-level requests go to each partition's leader.
+    private func byLeader(_ partitions: [TopicPartition]) async throws(KafkaClientError) -> [Int32: [TopicPartition]] {
+        _ = try await cluster.watch(Array(Set(partitions.map(\.topic))))
+        var byNode: [Int32: [TopicPartition]] = [:]
+        for partition in partitions {
+            byNode[try await cluster.leader(topic: partition.topic, partition: partition.partition).nodeId, default: []].append(partition)
+        }
+        return byNode
+    }
+
     public struct ListedOffset: Sendable, Equatable {
         public var offset: Int64
         public var timestamp: Int64
@@ -286,13 +290,8 @@ public struct KafkaAdmin: Sendable {
 
     /// ListOffsets at each partition's leader. A timestamp after the last record gives -1.
     public func listOffsets(_ specs: [TopicPartition: OffsetSpec], readCommitted: Bool = false) async throws(KafkaClientError) -> [TopicPartition: ListedOffset] {
-        _ = try await cluster.watch(Array(Set(specs.keys.map(\.topic))))
-        var byNode: [Int32: [TopicPartition]] = [:]
-        for partition in specs.keys {
-            byNode[try await cluster.leader(topic: partition.topic, partition: partition.partition).nodeId, default: []].append(partition)
-        }
         var result: [TopicPartition: ListedOffset] = [:]
-        for (node, partitions) in byNode {
+        for (node, partitions) in try await byLeader(Array(specs.keys)) {
             var topics: [String: [ListOffsetsRequest.ListOffsetsPartition]] = [:]
             for partition in partitions {
                 topics[partition.topic, default: []].append(.init(partitionIndex: partition.partition, currentLeaderEpoch: -1, timestamp: specs[partition]!.wire))
@@ -312,13 +311,8 @@ public struct KafkaAdmin: Sendable {
 
     /// DeleteRecords: moves each partition's log start up to the offset. Returns the new starts.
     public func deleteRecords(_ before: [TopicPartition: Int64]) async throws(KafkaClientError) -> [TopicPartition: Int64] {
-        var byNode: [Int32: [TopicPartition]] = [:]
-        _ = try await cluster.watch(Array(Set(before.keys.map(\.topic))))
-        for partition in before.keys {
-            byNode[try await cluster.leader(topic: partition.topic, partition: partition.partition).nodeId, default: []].append(partition)
-        }
         var result: [TopicPartition: Int64] = [:]
-        for (node, partitions) in byNode {
+        for (node, partitions) in try await byLeader(Array(before.keys)) {
             var topics: [String: [DeleteRecordsRequest.DeleteRecordsPartition]] = [:]
             for partition in partitions { topics[partition.topic, default: []].append(.init(partitionIndex: partition.partition, offset: before[partition]!)) }
             let response = try await cluster.connection(to: node).send(DeleteRecordsRequest(topics: topics.map { .init(name: $0.key, partitions: $0.value) }, timeoutMs: 30000))

@@ -46,8 +46,7 @@ public final class KafkaProducer: @unchecked Sendable {
         let timestamp = record.timestamp ?? WallClock.nowMs()
         while true {
             let admission: Admission = lock.withLock {
-                if let fatal { return .failed(fatal) }
-                guard !closed else { return .failed(.closed) }
+                if let refusal = refusalLocked { return .failed(refusal) }
                 let partitionCount: Int
                 if let lastTopic, lastTopic.name == record.topic {
                     partitionCount = lastTopic.partitionCount
@@ -76,6 +75,12 @@ public final class KafkaProducer: @unchecked Sendable {
                 throw error
             }
         }
+    }
+
+    /// Why nothing more is accepted (a fatal error, or close); call under the lock.
+    private var refusalLocked: KafkaClientError? {
+        if let fatal { return fatal }
+        return closed ? .closed : nil
     }
 
     /// Sends a record and waits for the broker's answer.
@@ -113,13 +118,12 @@ public final class KafkaProducer: @unchecked Sendable {
         }
         try await waitForRoom()
         let batch = ProducerBatch(topicPartition: topicPartition, prebuilt: view, createdAt: .now(), callback: completion)
-        let queued: Result<Void, KafkaClientError> = lock.withLock {
-            if let fatal { return .failure(fatal) }
-            guard !closed else { return .failure(.closed) }
+        let refusal: KafkaClientError? = lock.withLock {
+            if let refusal = refusalLocked { return refusal }
             accumulator.append(prebuilt: batch)
-            return .success(())
+            return nil
         }
-        try queued.get()
+        if let refusal { throw refusal }
         wake.notify()
     }
 
