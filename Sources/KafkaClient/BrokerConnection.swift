@@ -54,7 +54,7 @@ public final class BrokerConnection: Sendable {
                 let request = ApiVersionsRequest(clientSoftwareName: "strait", clientSoftwareVersion: "0.1")
                 let frame: ByteBuffer
                 do {
-                    frame = try await write(channel: channel, apiKey: .apiVersions, version: version, body: try encode(request, version), timeout: config.requestTimeout).get()
+                    frame = try await write(channel: channel, broker: broker, apiKey: .apiVersions, version: version, body: try encode(request, version), timeout: config.requestTimeout).get()
                 } catch {
                     throw (error as? KafkaClientError) ?? .connectionClosed(broker: broker)
                 }
@@ -118,7 +118,7 @@ public final class BrokerConnection: Sendable {
     /// Writes the request now and returns the answer to come.
     public func start<Request: KafkaRequest>(_ request: Request, version: Int16? = nil, timeout: TimeAmount? = nil) throws(KafkaClientError) -> PendingResponse<Request.Response> {
         let version = try self.version(version, for: Request.apiKey)
-        let frame = Self.write(channel: channel, apiKey: Request.apiKey, version: version, body: try Self.encode(request, version), timeout: timeout ?? requestTimeout)
+        let frame = Self.write(channel: channel, broker: address.description, apiKey: Request.apiKey, version: version, body: try Self.encode(request, version), timeout: timeout ?? requestTimeout)
         return PendingResponse(frame: frame, version: version, broker: address.description)
     }
 
@@ -158,9 +158,12 @@ public final class BrokerConnection: Sendable {
         }
     }
 
-    private static func write(channel: Channel, apiKey: ApiKey, version: Int16, body: ByteBuffer, timeout: TimeAmount) -> EventLoopFuture<ByteBuffer> {
+    private static func write(channel: Channel, broker: String, apiKey: ApiKey, version: Int16, body: ByteBuffer, timeout: TimeAmount) -> EventLoopFuture<ByteBuffer> {
         let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
-        channel.writeAndFlush(OutboundRequest(apiKey: apiKey.rawValue, apiVersion: version, body: body, response: promise, timeout: timeout), promise: nil)
+        // A channel that closed after it was picked has no router left to fail the answer: the
+        // failed write must, or the caller waits forever (a second failure is ignored).
+        channel.writeAndFlush(OutboundRequest(apiKey: apiKey.rawValue, apiVersion: version, body: body, response: promise, timeout: timeout))
+            .whenFailure { error in promise.fail((error as? KafkaClientError) ?? .connectionClosed(broker: broker)) }
         return promise.futureResult
     }
 }
