@@ -65,7 +65,16 @@ let package = Package(
             ],
             swiftSettings: releaseExclusivity
         ),
-        .target(name: "Mirror", dependencies: ["KafkaClient"]),
+        .target(
+            name: "Mirror",
+            dependencies: [
+                "KafkaClient",
+                "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "StraitDaemon",
             dependencies: [
@@ -82,6 +91,7 @@ let package = Package(
         .executableTarget(
             name: "StraitCLI",
             dependencies: [
+                "Mirror",
                 "StraitDaemon",
                 "KafkaProtocol",
                 "KafkaClient",

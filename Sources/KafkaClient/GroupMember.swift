@@ -28,6 +28,9 @@ final class GroupMember: @unchecked Sendable {
     let cluster: KafkaCluster
     let config: ConsumerConfig
     let group: String
+    /// Where partition counts come from: the coordinator's cluster for consumers, another
+    /// cluster for work groups (a mirror's agents share the source's partitions).
+    private let partitionCounts: PartitionCountSource
     private let assignors: [PartitionAssignor]
     private let listener: Listener
     private let lock = NIOLock()
@@ -43,10 +46,12 @@ final class GroupMember: @unchecked Sendable {
     private var heartbeat: Task<Void, Never>?
     private var closed = false
 
-    init(cluster: KafkaCluster, config: ConsumerConfig, group: String, subscription: Subscription, listener: Listener) {
+    init(cluster: KafkaCluster, config: ConsumerConfig, group: String, subscription: Subscription, listener: Listener,
+         partitionCounts: PartitionCountSource? = nil) {
         self.cluster = cluster
         self.config = config
         self.group = group
+        self.partitionCounts = partitionCounts ?? cluster
         self.subscription = subscription
         self.listener = listener
         assignors = config.assignors.map { name -> PartitionAssignor in
@@ -94,8 +99,7 @@ final class GroupMember: @unchecked Sendable {
     private func subscribedTopics() async throws(KafkaClientError) -> (topics: [String], counts: [String: Int]) {
         switch lock.withLock({ subscription }) {
         case .topics(let topics):
-            let metadata = try await cluster.watch(Array(topics))
-            return (topics.sorted(), topics.reduce(into: [:]) { $0[$1] = metadata.partitionCount($1) })
+            return (topics.sorted(), try await partitionCounts.partitionCounts(of: topics))
         case .pattern(let pattern):
             let metadata = try await cluster.allTopics()
             let regex: Regex<AnyRegexOutput>
@@ -215,9 +219,8 @@ final class GroupMember: @unchecked Sendable {
             }
         }
         let topics = Set(members.flatMap(\.topics))
-        let metadata = try await cluster.watch(Array(topics))
-        var counts: [String: Int] = [:]
-        for topic in topics { counts[topic] = metadata.partitionCount(topic) ?? 0 }
+        var counts = try await partitionCounts.partitionCounts(of: topics)
+        for topic in topics where counts[topic] == nil { counts[topic] = 0 }
         lock.withLock { assignedCounts = counts }
         let plan = assignor.assign(members, partitionCounts: counts)
         var assignments: [SyncGroupRequest.SyncGroupRequestAssignment] = []

@@ -6,11 +6,7 @@ import ServiceLifecycle
 /// gracefully (connections closed, logs flushed and closed, clean-shutdown marker written).
 public enum BrokerRunner {
     public static func run(_ config: BrokerConfig) async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
+        StraitLogging.bootstrap()
         let logger = Logger(label: "strait")
         let broker = BrokerService(config: config, logger: Logger(label: "strait.broker"))
         let group = ServiceGroup(configuration: .init(

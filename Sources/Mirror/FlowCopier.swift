@@ -1,0 +1,287 @@
+import KafkaClient
+import KafkaProtocol
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The data path of one flow in one agent: reads the source partitions this agent owns
+/// (read_committed, as raw batches), hands each batch to the target's idempotent producer
+/// (forwarded or rewritten by `BatchForwarder`), and records progress once the target
+/// acknowledged. Progress is written to the offsets topic every `offset.flush.interval.ms`
+/// and whenever partitions leave, so a crash re-copies about one interval at most.
+///
+/// Everything but delivery callbacks runs on the flow's task; the callbacks only touch the
+/// acknowledged positions and the failure flag, under a lock.
+final class FlowCopier: @unchecked Sendable {
+    let flow: FlowSettings
+    private let source: KafkaCluster
+    private let target: KafkaCluster
+    private let store: SourceOffsetStore
+    private let logger: Logger
+    private let forwarder: BatchForwarder
+    private var consumer: KafkaConsumer
+    private var producer: KafkaProducer
+    private var mappings: [String: TopicMapping] = [:]
+    private var owned: Set<TopicPartition> = []
+    /// Where copying started for each owned partition (stored progress + 1, or the log start).
+    private var starts: [TopicPartition: Int64] = [:]
+    private var stored: [TopicPartition: Int64] = [:]
+    private var stopped: Set<TopicPartition> = []
+    private var lastFlush = NIODeadline.now()
+    private let lock = NIOLock()
+    private var acked: [TopicPartition: Int64] = [:]
+    private var deliveryFailure: KafkaClientError?
+    private var counters: FlowStatus
+
+    init(flow: FlowSettings, source: KafkaCluster, target: KafkaCluster, store: SourceOffsetStore, logger: Logger) throws(KafkaClientError) {
+        self.flow = flow
+        self.source = source
+        self.target = target
+        self.store = store
+        self.logger = logger
+        forwarder = BatchForwarder(source: flow.source, target: flow.target, tracksOrigin: flow.policy is IdentityReplicationPolicy)
+        consumer = KafkaConsumer(cluster: source, config: try Self.consumerConfig(flow))
+        producer = KafkaProducer(cluster: target, config: try Self.producerConfig(flow))
+        counters = FlowStatus(flow: flow.name)
+    }
+
+    static func consumerConfig(_ flow: FlowSettings) throws(KafkaClientError) -> ConsumerConfig {
+        var config = ConsumerConfig()
+        try config.apply(flow.consumer)
+        // A gap must be seen, not papered over: see `outOfRange`.
+        config.autoOffsetReset = .none
+        config.isolationLevel = .readCommitted
+        config.enableAutoCommit = false
+        config.groupId = nil
+        return config
+    }
+
+    static func producerConfig(_ flow: FlowSettings) throws(KafkaClientError) -> ProducerConfig {
+        var config = ProducerConfig()
+        try config.apply(flow.producer)
+        config.enableIdempotence = true
+        config.acks = -1
+        return config
+    }
+
+    var status: FlowStatus {
+        var status = lock.withLock { counters }
+        status.assignedPartitions = owned.count
+        status.topics = mappings.count
+        return status
+    }
+
+    func update(mappings: [String: TopicMapping]) {
+        for (topic, mapping) in mappings {
+            if let previous = self.mappings[topic], previous.sourceTopicId != mapping.sourceTopicId, previous.sourceTopicId != .zero {
+                recreated(topic)
+            }
+        }
+        self.mappings = mappings
+    }
+
+    // MARK: - Ownership
+
+    func assign(_ partitions: Set<TopicPartition>) async throws(KafkaClientError) {
+        guard !partitions.isEmpty else { return }
+        let progress = try await store.load()
+        for partition in partitions {
+            owned.insert(partition)
+            if let last = progress[partition] {
+                stored[partition] = last
+                starts[partition] = last + 1
+            } else {
+                starts[partition] = nil
+            }
+        }
+        try consumer.assign(Array(owned))
+        for partition in partitions {
+            if let start = starts[partition] {
+                try consumer.seek(partition, to: start)
+            } else {
+                try consumer.seekToBeginning([partition])
+            }
+        }
+        logger.info("\(flow.name): copying \(partitions.sorted().map(\.description).joined(separator: ", "))")
+    }
+
+    /// Stops copying the partitions, waits for what was sent, and stores their positions.
+    func revoke(_ partitions: Set<TopicPartition>, lost: Bool) async {
+        guard !partitions.isEmpty else { return }
+        owned.subtract(partitions)
+        try? consumer.assign(Array(owned))
+        await producer.flush()
+        if !lost { try? await flushProgress(only: partitions) }
+        for partition in partitions {
+            starts[partition] = nil
+            stored[partition] = nil
+            stopped.remove(partition)
+        }
+        lock.withLock { for partition in partitions { acked[partition] = nil } }
+        logger.info("\(flow.name): \(lost ? "lost" : "handed over") \(partitions.sorted().map(\.description).joined(separator: ", "))")
+    }
+
+    // MARK: - Copying
+
+    /// One round: fetch what is ready, send it, write progress when due.
+    func step() async throws(KafkaClientError) {
+        if let failure = lock.withLock({ deliveryFailure }) { try await restart(after: failure) }
+        let fetches: [PartitionFetch]
+        do {
+            fetches = try await consumer.pollBatches(timeout: flow.pollTimeout)
+        } catch {
+            if case .offsetOutOfRange(let topic, let partition, let offset) = error {
+                try await outOfRange(TopicPartition(topic, partition), position: offset)
+                return
+            }
+            throw error
+        }
+        for fetch in fetches { try await send(fetch) }
+        if NIODeadline.now() - lastFlush >= flow.offsetFlushInterval {
+            try await flushProgress(only: nil)
+        }
+    }
+
+    private func send(_ fetch: PartitionFetch) async throws(KafkaClientError) {
+        let partition = fetch.topicPartition
+        guard owned.contains(partition), !stopped.contains(partition), let mapping = mappings[partition.topic] else { return }
+        let destination = TopicPartition(mapping.targetTopic, partition.partition)
+        let limit = min(mapping.maxMessageBytes, producer.config.maxRequestSize - 128)
+        var position = fetch.fetchOffset
+        var outcomes: [(BatchForwarder.Outcome, Int64)] = []
+        do throws(BatchForwarder.Failure) {
+            if !fetch.legacyMessages.isEmpty, let last = fetch.legacyMessages.last {
+                outcomes.append((try forwarder.prepare(legacy: fetch.legacyMessages, position: position, limit: limit), last.offset))
+            }
+            for batch in fetch.batches {
+                outcomes.append((try forwarder.prepare(batch, position: position, limit: limit), batch.lastOffset))
+                position = max(position, batch.lastOffset + 1)
+            }
+        } catch {
+            alarm(partition, "cannot copy: \(error)", stop: true)
+            return
+        }
+        for (outcome, lastOffset) in outcomes {
+            lock.withLock {
+                counters.recordsSkipped += Int64(outcome.recordsDropped)
+                if outcome.rewritten { counters.batchesRewritten += Int64(outcome.batches.count) } else { counters.batchesForwarded += Int64(outcome.batches.count) }
+            }
+            for (index, batch) in outcome.batches.enumerated() {
+                let isLast = index == outcome.batches.count - 1
+                let bytes = Int64(batch.readableBytes)
+                let records = Int64((try? RecordBatchView(bytes: batch))?.recordCount ?? 0)
+                do {
+                    try await producer.send(batch: batch, to: destination) { [weak self] result in
+                        self?.delivered(result, partition: partition, lastOffset: isLast ? lastOffset : nil, bytes: bytes, records: records)
+                    }
+                } catch {
+                    lock.withLock { if deliveryFailure == nil { deliveryFailure = error } }
+                    return
+                }
+            }
+        }
+    }
+
+    private func delivered(_ result: Result<RecordMetadata, KafkaClientError>, partition: TopicPartition, lastOffset: Int64?, bytes: Int64, records: Int64) {
+        lock.withLock {
+            switch result {
+            case .success:
+                counters.bytes += bytes
+                counters.records += records
+                if let lastOffset { acked[partition] = max(acked[partition] ?? -1, lastOffset) }
+            case .failure(let error):
+                if deliveryFailure == nil { deliveryFailure = error }
+            }
+        }
+    }
+
+    /// After a failed delivery the producer's order can no longer be trusted: close it, and go
+    /// on from the last acknowledged offset with a new one (records after it may be copied twice,
+    /// none is lost).
+    private func restart(after failure: KafkaClientError) async throws(KafkaClientError) {
+        logger.warning("\(flow.name): delivery failed (\(failure)); resuming from the last acknowledged offsets")
+        await producer.close()
+        producer = KafkaProducer(cluster: target, config: try Self.producerConfig(flow))
+        let resume: [TopicPartition: Int64] = lock.withLock {
+            deliveryFailure = nil
+            counters.restarts += 1
+            return acked
+        }
+        for partition in owned where !stopped.contains(partition) {
+            if let last = resume[partition] ?? stored[partition] {
+                try consumer.seek(partition, to: last + 1)
+            } else if let start = starts[partition] {
+                try consumer.seek(partition, to: start)
+            } else {
+                try consumer.seekToBeginning([partition])
+            }
+        }
+    }
+
+    /// Writes acknowledged positions that moved since the last write.
+    private func flushProgress(only partitions: Set<TopicPartition>?) async throws(KafkaClientError) {
+        lastFlush = .now()
+        let current = lock.withLock { acked }
+        let changed = current.filter { (partitions?.contains($0.key) ?? owned.contains($0.key)) && stored[$0.key] != $0.value }
+        guard !changed.isEmpty else { return }
+        try await store.store(changed)
+        stored.merge(changed) { $1 }
+    }
+
+    // MARK: - Data loss
+
+    /// The source no longer has the position: records were deleted before they were copied
+    /// (retention, DeleteRecords) or the log is shorter than the position (the topic was
+    /// recreated or truncated). Always an alarm; then stop or skip as the flow says.
+    private func outOfRange(_ partition: TopicPartition, position: Int64) async throws(KafkaClientError) {
+        let admin = KafkaAdmin(cluster: source)
+        let earliest = try await admin.listOffsets([partition: .earliest])[partition]?.offset ?? 0
+        let latest = try await admin.listOffsets([partition: .latest])[partition]?.offset ?? 0
+        let at = consumer.position(partition) ?? position
+        let message = at < earliest
+            ? "the source deleted offsets \(at) to \(earliest - 1) before they were copied"
+            : "the source log ends at \(latest), below the mirror's position \(at) (topic recreated or truncated)"
+        lossDetected(partition, message: message, resumeAt: earliest)
+    }
+
+    private func recreated(_ topic: String) {
+        for partition in owned where partition.topic == topic {
+            lossDetected(partition, message: "the source topic was recreated (new topic id)", resumeAt: nil)
+        }
+    }
+
+    private func lossDetected(_ partition: TopicPartition, message: String, resumeAt: Int64?) {
+        lock.withLock { counters.dataLossEvents += 1 }
+        switch flow.dataLossPolicy {
+        case .stop:
+            alarm(partition, message + "; partition stopped (data.loss.policy=stop)", stop: true)
+        case .skip:
+            alarm(partition, message + "; going on from the oldest record left (data.loss.policy=skip)", stop: false)
+            if let resumeAt {
+                try? consumer.seek(partition, to: resumeAt)
+            } else {
+                try? consumer.seekToBeginning([partition])
+            }
+        }
+    }
+
+    private func alarm(_ partition: TopicPartition, _ message: String, stop: Bool) {
+        logger.error("\(flow.name): \(partition): \(message)")
+        if stop {
+            stopped.insert(partition)
+            try? consumer.pause([partition])
+        }
+        lock.withLock {
+            counters.alarms.removeAll { $0.topic == partition.topic && $0.partition == partition.partition }
+            counters.alarms.append(.init(topic: partition.topic, partition: partition.partition, message: message, stopped: stop))
+        }
+    }
+
+    /// Sends what is queued, stores the final positions, and closes the clients.
+    func close() async {
+        await producer.flush()
+        try? await flushProgress(only: nil)
+        await producer.close()
+        await consumer.close()
+    }
+}

@@ -1,0 +1,24 @@
+/// What a flow has done and what is wrong with it, for the status API and metrics.
+public struct FlowStatus: Sendable, Equatable {
+    /// A partition whose data the flow could not copy in full.
+    public struct Alarm: Sendable, Equatable {
+        public var topic: String
+        public var partition: Int32
+        public var message: String
+        /// True when the partition is stopped until an operator acts (`data.loss.policy=stop`).
+        public var stopped: Bool
+    }
+
+    public var flow: String
+    public var records: Int64 = 0
+    public var bytes: Int64 = 0
+    public var batchesForwarded: Int64 = 0
+    public var batchesRewritten: Int64 = 0
+    /// Records not copied on purpose: already seen by the target (`strait.origin`).
+    public var recordsSkipped: Int64 = 0
+    public var restarts: Int64 = 0
+    public var dataLossEvents: Int64 = 0
+    public var assignedPartitions: Int = 0
+    public var topics: Int = 0
+    public var alarms: [Alarm] = []
+}

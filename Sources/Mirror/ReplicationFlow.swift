@@ -1,0 +1,113 @@
+import KafkaClient
+import KafkaProtocol
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// One `source->target` flow in this agent: topic sync on its interval, membership of the
+/// flow's work group on the target (so agents running the same flow split its partitions, and
+/// a partition is handed over only after its previous owner stopped and stored its position),
+/// and the copier for the partitions this agent owns.
+final class ReplicationFlow: Sendable {
+    let flow: FlowSettings
+    private let source: KafkaCluster
+    private let target: KafkaCluster
+    private let logger: Logger
+    private let state = NIOLockedValueBox<(status: FlowStatus, stopping: Bool)>((FlowStatus(flow: ""), false))
+
+    init(flow: FlowSettings, source: ClusterSettings, target: ClusterSettings, logger: Logger) {
+        self.flow = flow
+        self.source = KafkaCluster(config: source.client)
+        self.target = KafkaCluster(config: target.client)
+        self.logger = logger
+        state.withLockedValue { $0.status = FlowStatus(flow: flow.name) }
+    }
+
+    var status: FlowStatus { state.withLockedValue { $0.status } }
+
+    func stop() {
+        state.withLockedValue { $0.stopping = true }
+    }
+
+    private var stopping: Bool { state.withLockedValue { $0.stopping } }
+
+    /// Runs until `stop`; retries what fails, so a cluster that is away only delays the flow.
+    func run() async {
+        while !stopping {
+            do throws(KafkaClientError) {
+                try await runOnce()
+            } catch {
+                logger.error("\(flow.name): \(error); retrying in 1 s")
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
+            }
+        }
+        await source.close()
+        await target.close()
+    }
+
+    private func runOnce() async throws(KafkaClientError) {
+        let store = SourceOffsetStore(cluster: target, topic: flow.offsetsTopic, sourceAlias: flow.source)
+        try await store.ensureTopic(replicationFactor: flow.offsetStorageReplicationFactor)
+        let topics = TopicSynchronizer(flow: flow, source: source, target: target, logger: logger)
+        var mappings = try await topics.sync(syncConfigs: true)
+        var lastTopicSync = NIODeadline.now()
+        var lastConfigSync = NIODeadline.now()
+        let copier = try FlowCopier(flow: flow, source: source, target: target, store: store, logger: logger)
+        copier.update(mappings: mappings)
+        let failure = FailureBox()
+        let member = try WorkGroupMember(
+            coordinatorCluster: target, config: workGroupConfig(), topics: Set(mappings.keys), partitionCounts: source,
+            listener: .init(assigned: { partitions in
+                                do throws(KafkaClientError) {
+                                    try await copier.assign(partitions)
+                                } catch {
+                                    failure.set(error)
+                                }
+                            },
+                            revoked: { await copier.revoke($0, lost: false) },
+                            lost: { await copier.revoke($0, lost: true) }))
+        defer { publish(copier.status) }
+        do throws(KafkaClientError) {
+            while !stopping {
+                try await member.poll(deadline: .now() + .milliseconds(100))
+                if let error = failure.value { throw error }
+                try await copier.step()
+                publish(copier.status)
+                let now = NIODeadline.now()
+                if flow.refreshTopics && now - lastTopicSync >= flow.refreshTopicsInterval {
+                    let configsDue = flow.syncTopicConfigs && now - lastConfigSync >= flow.syncTopicConfigsInterval
+                    let fresh = try await topics.sync(syncConfigs: configsDue)
+                    lastTopicSync = .now()
+                    if configsDue { lastConfigSync = lastTopicSync }
+                    copier.update(mappings: fresh)
+                    if Set(fresh.keys) != Set(mappings.keys) {
+                        logger.info("\(flow.name): now replicating \(fresh.keys.sorted().joined(separator: ", "))")
+                        member.update(topics: Set(fresh.keys))
+                    }
+                    mappings = fresh
+                }
+            }
+        } catch {
+            await copier.close()
+            await member.leave()
+            await store.close()
+            throw error
+        }
+        await copier.close()
+        await member.leave()
+        await store.close()
+    }
+
+    private func workGroupConfig() -> ConsumerConfig {
+        var config = ConsumerConfig(groupId: flow.workGroup)
+        config.assignors = [.cooperativeSticky]
+        config.sessionTimeout = flow.workGroupSessionTimeout
+        config.heartbeatInterval = flow.workGroupHeartbeatInterval
+        config.maxPollInterval = flow.workGroupRebalanceTimeout
+        return config
+    }
+
+    private func publish(_ status: FlowStatus) {
+        state.withLockedValue { $0.status = status }
+    }
+}

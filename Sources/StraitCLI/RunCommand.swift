@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import Mirror
+import StraitDaemon
+
+/// `strait run --mm2 FILE`: the replication flows of a MirrorMaker 2 configuration.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run replication flows from a MirrorMaker 2 mm2.properties file."
+    )
+
+    @Option(help: "A MirrorMaker 2 configuration (mm2.properties).")
+    var mm2: String
+
+    func run() async throws {
+        let text: String
+        do {
+            text = try String(contentsOfFile: mm2, encoding: .utf8)
+        } catch {
+            throw ValidationError("cannot read \(mm2): \(error.localizedDescription)")
+        }
+        let configuration: MirrorConfiguration
+        do {
+            configuration = try MirrorConfiguration(parsing: text)
+        } catch {
+            throw ValidationError("\(mm2): \(error)")
+        }
+        try await MirrorRunner.run(configuration)
+    }
+}
