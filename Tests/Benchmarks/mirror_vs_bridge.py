@@ -1,0 +1,1024 @@
+#!/usr/bin/env python3
+"""Strait's mirror (`strait run --mm2`) against a naive consume->produce bridge written with
+confluent-kafka: backlog copy throughput and replication latency, one run, same two brokers.
+
+Two `strait broker` processes, "source" and "target", run on free ports with temporary data
+directories (`--set auto.create.topics.enable=false` so that no topic appears by accident, and
+`--set group.initial.rebalance.delay.ms=0` so that neither contender waits out the 3 s first-join
+delay of its group: the mirror's work group lives on the target, the bridge's consumer group on
+the source). When `taskset` exists and there are 2+ CPUs both brokers run pinned to the last CPU
+and everything else (this process, the contenders, the producers) to the other CPUs.
+
+1. Backlog copy, for 100 B values (--records) and 1 KB values (--records-1k). Per repeat a fresh
+   source topic of --partitions partitions is filled with keyless records, acks=1, no
+   compression, by `strait perf produce --bootstrap SRC --topic T --records N --record-size B
+   --partitions P --acks 1 --linger-ms 50 --batch-size 1000000` (or, when that binary has no
+   `perf produce`, by confluent-kafka with linger.ms=50, batch.size=1000000). Then, in
+   alternating order per repeat:
+
+   * mirror: an mm2.properties
+         clusters = src, dst
+         src.bootstrap.servers = 127.0.0.1:SRCPORT
+         dst.bootstrap.servers = 127.0.0.1:DSTPORT
+         src->dst.enabled = true
+         src->dst.topics = T
+     and `strait run --mm2 mm2.properties`, which creates `src.T` on the target with the same
+     partition count and copies T into it;
+   * bridge: `python3 mirror_vs_bridge.py bridge-worker ...` in its own process: a Consumer
+     (unique group.id, subscribe, auto.offset.reset=earliest, enable.auto.commit=false,
+     isolation.level=read_committed) drained with consume(1000, 0) (poll(0.1) when idle) and an
+     idempotent Producer (acks=all, linger.ms=5, batch.size=1000000) that re-sends every record
+     with its key, value, headers and CreateTime to the same partition of `bridge.T` (created
+     beforehand with the same partition count), poll(0) after every batch.
+
+   Each contender is timed from the start of its process until the sum over partitions of the
+   target topic's high watermarks reaches the source topic's record count (polled every 50 ms
+   with Consumer.get_watermark_offsets); then it gets SIGTERM (SIGKILL after 15 s). Reported:
+   records/s = records / that time, the time to the first copied record (start-up), the
+   contender's CPU-seconds (utime+stime from /proc at that moment), its maximum RSS, and the two
+   brokers' CPU-seconds during the copy. Topics are deleted after each repeat.
+
+2. Latency at a fixed rate, per contender: a fresh source topic, the contender started and a
+   probe record per partition copied through (so it is running), then a producer process sends
+   --rate records/s of 100 B for --duration s (acks=all, linger.ms=--latency-linger-ms,
+   round-robin over the partitions) whose values start with the send time (time.time_ns()).
+   A consumer in this process reads the target topic from the beginning and the source topic as
+   a reference (produce->consume with no copy in between) and takes, per record, receive time
+   minus embedded send time ("end-to-end"). Records sent in the first --warmup s (2) are
+   ignored; p50/p99/max in ms. (The target records keep the source CreateTime, so a
+   source-append->target-append figure cannot be read from timestamps; end-to-end it is.)
+
+Every wait is bounded (--copy-timeout, --ready-timeout, --fill-timeout, --drain-timeout); on a
+timeout the script says what had been reached, prints the contender's log tail and exits
+non-zero. All processes are stopped and temporary directories removed on the way out.
+
+The table printed at the end is Markdown for docs/benchmarks.md; --json prints one JSON line
+with every figure (--json FILE writes it to FILE instead).
+
+Examples:
+
+    swift build -c release --product strait
+    python3 Tests/Benchmarks/mirror_vs_bridge.py
+    python3 Tests/Benchmarks/mirror_vs_bridge.py --repeat 3 --json results.json
+    python3 Tests/Benchmarks/mirror_vs_bridge.py --strait .build/debug/strait --records 200000 \\
+        --records-1k 50000 --duration 5 --rate 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from confluent_kafka import (OFFSET_BEGINNING, TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaError,
+                             KafkaException, Producer, TopicPartition)
+from confluent_kafka.admin import AdminClient, NewTopic
+import confluent_kafka
+
+HERE = Path(__file__).resolve()
+REPO = HERE.parents[2]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+CASES = (("100B", 100), ("1KB", 1024))
+STOP_WAIT_S = 15.0
+SEND_TIME_DIGITS = 20
+
+
+class BenchError(RuntimeError):
+    """A benchmark step failed; the message says what was seen."""
+
+
+# --------------------------------------------------------------------------------------------
+# Worker modes (run in their own process so their CPU is measured apart)
+# --------------------------------------------------------------------------------------------
+
+def bridge_worker(argv: list[str]) -> int:
+    """The naive bridge: consume from the source, produce the same record to the target, until
+    SIGTERM; then flush and print one JSON line."""
+    p = argparse.ArgumentParser(prog="mirror_vs_bridge.py bridge-worker")
+    p.add_argument("--source", required=True)
+    p.add_argument("--target", required=True)
+    p.add_argument("--topic", required=True)
+    p.add_argument("--target-topic", required=True)
+    a = p.parse_args(argv)
+    stopping = False
+
+    def on_term(_signum, _frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    failures = 0
+    first_error = None
+
+    def on_delivery(err, _msg):
+        nonlocal failures, first_error
+        if err is not None:
+            failures += 1
+            first_error = first_error or str(err)
+
+    consumer = Consumer({
+        "bootstrap.servers": a.source,
+        "group.id": f"bridge-{uuid.uuid4().hex}",
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+        "isolation.level": "read_committed",
+        "enable.partition.eof": False,
+    })
+    producer = Producer({
+        "bootstrap.servers": a.target,
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": 5,
+        "batch.size": 1_000_000,
+        "compression.type": "none",
+        "delivery.report.only.error": True,
+        "on_delivery": on_delivery,
+    })
+    consumer.subscribe([a.topic])
+    copied = 0
+    target = a.target_topic
+
+    def forward(m):
+        kind, ts = m.timestamp()
+        extra = {"partition": m.partition()}
+        if kind != TIMESTAMP_NOT_AVAILABLE:
+            extra["timestamp"] = ts
+        headers = m.headers()
+        if headers:
+            extra["headers"] = headers
+        while True:
+            try:
+                producer.produce(target, m.value(), m.key(), **extra)
+                return
+            except BufferError:
+                producer.poll(0.05)
+
+    while not stopping:
+        # Take what is already fetched without waiting; block (briefly) only when idle, so the
+        # loop neither spins nor holds records back to fill a batch.
+        batch = consumer.consume(1000, 0)
+        if not batch:
+            one = consumer.poll(0.1)
+            batch = [one] if one is not None else []
+        for m in batch:
+            if m.error():
+                if m.error().code() == KafkaError._PARTITION_EOF:
+                    continue
+                raise KafkaException(m.error())
+            forward(m)
+            copied += 1
+        producer.poll(0)
+    unflushed = producer.flush(30)
+    consumer.close()
+    print(json.dumps({"copied": copied, "delivery_failures": failures, "first_error": first_error,
+                      "unflushed": unflushed}), flush=True)
+    return 0 if failures == 0 and unflushed == 0 else 1
+
+
+def paced_producer(argv: list[str]) -> int:
+    """Sends --rate records/s for --duration s, values starting with time.time_ns(); prints one
+    JSON line when every record is delivered."""
+    p = argparse.ArgumentParser(prog="mirror_vs_bridge.py paced-producer")
+    p.add_argument("--bootstrap", required=True)
+    p.add_argument("--topic", required=True)
+    p.add_argument("--rate", type=float, required=True)
+    p.add_argument("--duration", type=float, required=True)
+    p.add_argument("--size", type=int, default=100)
+    p.add_argument("--partitions", type=int, required=True)
+    p.add_argument("--linger-ms", type=int, default=1)
+    a = p.parse_args(argv)
+    failures = 0
+
+    def on_delivery(err, _msg):
+        nonlocal failures
+        if err is not None:
+            failures += 1
+
+    producer = Producer({
+        "bootstrap.servers": a.bootstrap,
+        "acks": "all",
+        "linger.ms": a.linger_ms,
+        "compression.type": "none",
+        "enable.idempotence": False,
+        "delivery.report.only.error": True,
+        "on_delivery": on_delivery,
+    })
+    pad = b"x" * max(0, a.size - SEND_TIME_DIGITS)
+    total = int(a.rate * a.duration)
+    sent = 0
+    max_behind = 0.0
+    start = time.perf_counter()
+    while sent < total:
+        now = time.perf_counter()
+        due = min(total, int((now - start) * a.rate) + 1)
+        max_behind = max(max_behind, (due - sent) / a.rate)
+        while sent < due:
+            value = b"%020d" % time.time_ns() + pad
+            while True:
+                try:
+                    producer.produce(a.topic, value, partition=sent % a.partitions)
+                    break
+                except BufferError:
+                    producer.poll(0.01)
+            sent += 1
+        producer.poll(0)
+        pause = start + sent / a.rate - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+    elapsed = time.perf_counter() - start
+    unflushed = producer.flush(60)
+    print(json.dumps({"sent": sent, "seconds": elapsed, "max_behind_s": max_behind,
+                      "delivery_failures": failures, "unflushed": unflushed}), flush=True)
+    return 0 if failures == 0 and unflushed == 0 else 1
+
+
+# --------------------------------------------------------------------------------------------
+# Processes
+# --------------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_cpu_seconds(pid: int) -> float | None:
+    """utime+stime of a process (all threads) from /proc, None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    fields = data[data.rindex(b")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_rss_mb(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+class Process:
+    """A child process with its output in a log file; stopped with SIGTERM, then SIGKILL."""
+
+    def __init__(self, name: str, cmd: list[str], log_path: Path, cwd: Path, stdout_pipe: bool = False):
+        self.name = name
+        self.cmd = cmd
+        self.log_path = log_path
+        with open(log_path, "ab") as log:
+            log.write(f"===== {' '.join(shlex.quote(c) for c in cmd)}\n".encode())
+            log.flush()
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.PIPE if stdout_pipe else log,
+                                         stderr=log if stdout_pipe else subprocess.STDOUT,
+                                         start_new_session=True, cwd=cwd)
+        self.started = time.monotonic()
+        self.stdout = ""
+        _LIVE.append(self)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def check_alive(self, during: str):
+        if not self.alive():
+            raise BenchError(f"{self.name} exited with {self.proc.returncode} during {during}; "
+                             f"log tail:\n{self.log_tail()}")
+
+    def stop(self, timeout: float = STOP_WAIT_S) -> str:
+        outcome = f"already exited ({self.proc.returncode})" if self.proc.poll() is not None else None
+        if outcome is None:
+            try:
+                os.kill(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                if self.proc.stdout is not None:
+                    out, _ = self.proc.communicate(timeout=timeout)
+                    self.stdout = out.decode(errors="replace") if out else ""
+                else:
+                    self.proc.wait(timeout=timeout)
+                outcome = f"stopped by SIGTERM (exit {self.proc.returncode})"
+            except subprocess.TimeoutExpired:
+                try:
+                    os.kill(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    pass
+                outcome = f"did not exit within {timeout:.0f} s of SIGTERM; killed"
+        elif self.proc.stdout is not None and not self.proc.stdout.closed:
+            self.stdout = self.proc.stdout.read().decode(errors="replace")
+        if self in _LIVE:
+            _LIVE.remove(self)
+        return outcome
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+
+_LIVE: list[Process] = []
+
+
+def stop_all():
+    for p in reversed(list(_LIVE)):
+        try:
+            p.stop()
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass
+
+
+def _on_signal(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+class Broker:
+    def __init__(self, name: str, args, workdir: Path):
+        self.name = name
+        self.port = free_port()
+        self.dir = workdir / name
+        self.dir.mkdir()
+        cmd = [args.broker_strait, "broker", "--listen", self.bootstrap, "--data-dir", str(self.dir / "data")]
+        for kv in ["auto.create.topics.enable=false", "group.initial.rebalance.delay.ms=0", *args.broker_set]:
+            cmd += ["--set", kv]
+        if args.broker_cpus:
+            cmd = ["taskset", "-c", args.broker_cpus] + cmd
+        self.process = Process(f"{name} broker", cmd, self.dir / "broker.log", self.dir)
+        deadline = time.monotonic() + args.ready_timeout
+        while True:
+            self.process.check_alive("start-up")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise BenchError(f"{name} broker did not listen on {self.bootstrap} within "
+                                     f"{args.ready_timeout:.0f} s; log tail:\n{self.process.log_tail()}")
+                time.sleep(0.05)
+        self.admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        self.offsets = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"watermarks-{uuid.uuid4().hex[:8]}",
+                                 "enable.auto.commit": False})
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def cpu(self) -> float:
+        self.process.check_alive("a CPU reading")
+        return proc_cpu_seconds(self.process.pid) or 0.0
+
+    def topic_exists(self, topic: str) -> bool:
+        md = self.admin.list_topics(timeout=10)  # all topics: a named lookup could create it
+        t = md.topics.get(topic)
+        return t is not None and t.error is None and len(t.partitions) > 0
+
+    def create_topic(self, topic: str, partitions: int, timeout: float):
+        futures = self.admin.create_topics([NewTopic(topic, partitions, 1)], operation_timeout=timeout,
+                                           request_timeout=timeout)
+        try:
+            futures[topic].result(timeout)
+        except KafkaException as exc:
+            raise BenchError(f"{self.name}: CreateTopics({topic}, {partitions}) failed: {exc}") from exc
+        deadline = time.monotonic() + timeout
+        while True:
+            t = self.admin.list_topics(timeout=timeout).topics.get(topic)
+            if t is not None and t.error is None and len(t.partitions) == partitions and \
+                    all(p.leader >= 0 for p in t.partitions.values()):
+                return
+            if time.monotonic() > deadline:
+                raise BenchError(f"{self.name}: topic {topic} not ready with {partitions} partitions "
+                                 f"after {timeout:.0f} s (metadata: {t!r})")
+            time.sleep(0.1)
+
+    def delete_topics(self, topics: list[str]):
+        """Best effort (keeps the disk bounded across runs); never raises."""
+        try:
+            if not self.process.alive():
+                return
+            present = [t for t in topics if t in self.admin.list_topics(timeout=10).topics]
+            if not present:
+                return
+            for topic, future in self.admin.delete_topics(present, operation_timeout=30).items():
+                try:
+                    future.result(30)
+                except Exception as exc:  # noqa: BLE001
+                    print(f"note: deleting {topic} on {self.name}: {exc}", flush=True)
+        except Exception as exc:  # noqa: BLE001
+            print(f"note: deleting {topics} on {self.name}: {exc}", flush=True)
+
+    def end_offsets(self, topic: str, partitions: int) -> int:
+        total = 0
+        for p in range(partitions):
+            _, high = self.offsets.get_watermark_offsets(TopicPartition(topic, p), timeout=5, cached=False)
+            total += max(0, high)
+        return total
+
+    def close(self):
+        try:
+            self.offsets.close()
+        except Exception:  # noqa: BLE001
+            pass
+        return self.process.stop(30)
+
+
+# --------------------------------------------------------------------------------------------
+# Contenders
+# --------------------------------------------------------------------------------------------
+
+def start_mirror(args, source: Broker, target: Broker, topic: str, rundir: Path) -> Process:
+    if not re.fullmatch(r"[A-Za-z0-9_]+", topic):
+        raise BenchError(f"topic {topic!r} would need escaping in a regex and in a properties file")
+    props = rundir / "mm2.properties"
+    lines = ["clusters = src, dst",
+             f"src.bootstrap.servers = {source.bootstrap}",
+             f"dst.bootstrap.servers = {target.bootstrap}",
+             "src->dst.enabled = true",
+             f"src->dst.topics = {topic}"]
+    lines += [f"{k.strip()} = {v.strip()}" for k, v in (kv.split("=", 1) for kv in args.mm2_set)]
+    props.write_text("\n".join(lines) + "\n")
+    return Process("mirror agent", [args.strait, "run", "--mm2", str(props)], rundir / "agent.log", rundir)
+
+
+def start_bridge(source: Broker, target: Broker, topic: str, target_topic: str, rundir: Path) -> Process:
+    cmd = [sys.executable, str(HERE), "bridge-worker", "--source", source.bootstrap, "--target", target.bootstrap,
+           "--topic", topic, "--target-topic", target_topic]
+    return Process("bridge", cmd, rundir / "bridge.log", rundir, stdout_pipe=True)
+
+
+def start_contender(kind: str, args, source: Broker, target: Broker, topic: str, partitions: int,
+                    rundir: Path) -> tuple[Process, str]:
+    rundir.mkdir(parents=True, exist_ok=True)
+    if kind == "mirror":
+        return start_mirror(args, source, target, topic, rundir), f"src.{topic}"
+    target_topic = f"bridge.{topic}"
+    target.create_topic(target_topic, partitions, args.ready_timeout)
+    return start_bridge(source, target, topic, target_topic, rundir), target_topic
+
+
+def stop_contender(proc: Process, kind: str, notes: list[str]):
+    how = proc.stop()
+    if "exit 0" not in how:
+        note = f"{kind}: {how}; log tail:\n{proc.log_tail()}"
+        notes.append(note)
+        print(f"note: {note}", flush=True)
+    if proc.stdout.strip():
+        try:
+            report = json.loads(proc.stdout.strip().splitlines()[-1])
+            if report.get("delivery_failures") or report.get("unflushed"):
+                notes.append(f"{kind}: {report}")
+                print(f"note: {kind} reported {report}", flush=True)
+        except ValueError:
+            pass
+
+
+def wait_copied(args, proc: Process, target: Broker, topic: str, partitions: int, goal: int,
+                timeout: float, what: str) -> dict:
+    """Polls the target's end offsets until they sum to `goal`; samples the contender's CPU and
+    RSS meanwhile. Returns times measured from the contender's start."""
+    deadline = proc.started + timeout
+    exists = False
+    reached = 0
+    first = None
+    max_rss = 0.0
+    cpu = 0.0
+    while True:
+        now = time.monotonic()
+        if not exists:
+            exists = target.topic_exists(topic)
+        if exists:
+            try:
+                reached = target.end_offsets(topic, partitions)
+            except KafkaException:
+                reached = 0
+        now = time.monotonic()
+        sample_cpu = proc_cpu_seconds(proc.pid)
+        if sample_cpu is not None:
+            cpu = sample_cpu
+        max_rss = max(max_rss, proc_rss_mb(proc.pid) or 0.0)
+        if reached > 0 and first is None:
+            first = now - proc.started
+        if reached >= goal:
+            return {"seconds": now - proc.started, "first_record_s": first, "cpu_s": cpu, "max_rss_mb": max_rss,
+                    "records_on_target": reached}
+        if not proc.alive():
+            raise BenchError(f"{what}: {proc.name} exited with {proc.proc.returncode} after "
+                             f"{now - proc.started:.1f} s with {reached:,} of {goal:,} records on {topic}; "
+                             f"log tail:\n{proc.log_tail()}")
+        if now > deadline:
+            raise BenchError(f"{what}: {reached:,} of {goal:,} records on {topic} after {timeout:.0f} s "
+                             f"(topic {'exists' if exists else 'not created'}); {proc.name} log tail:\n"
+                             f"{proc.log_tail()}")
+        time.sleep(0.05)
+
+
+# --------------------------------------------------------------------------------------------
+# Phases
+# --------------------------------------------------------------------------------------------
+
+def perf_produce_available(binary: str) -> bool:
+    try:
+        out = subprocess.run([binary, "perf", "produce", "--help"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    text = out.stdout + out.stderr
+    return out.returncode == 0 and all(o in text for o in ("--record-size", "--acks", "--partitions", "--linger-ms",
+                                                            "--batch-size"))
+
+
+def fill(args, source: Broker, topic: str, records: int, size: int) -> dict:
+    source.create_topic(topic, args.partitions, args.ready_timeout)
+    start = time.monotonic()
+    if args.fill_with == "strait":
+        cmd = [args.broker_strait, "perf", "produce", "--bootstrap", source.bootstrap, "--topic", topic,
+               "--records", str(records), "--record-size", str(size), "--partitions", str(args.partitions),
+               "--acks", "1", "--compression", "none", "--linger-ms", "50", "--batch-size", "1000000", "--json"]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.fill_timeout)
+        except subprocess.TimeoutExpired as exc:
+            raise BenchError(f"filling {topic}: `strait perf produce` did not finish within "
+                             f"{args.fill_timeout:.0f} s") from exc
+        if done.returncode != 0:
+            raise BenchError(f"filling {topic}: strait perf produce exited with {done.returncode}: "
+                             f"{(done.stderr or done.stdout).strip()[-800:]}")
+    else:
+        failures = 0
+
+        def on_delivery(err, _msg):
+            nonlocal failures
+            if err is not None:
+                failures += 1
+
+        producer = Producer({"bootstrap.servers": source.bootstrap, "acks": "1", "linger.ms": 50,
+                             "batch.size": 1_000_000, "compression.type": "none", "enable.idempotence": False,
+                             "queue.buffering.max.messages": 1_000_000, "queue.buffering.max.kbytes": 1_048_576,
+                             "delivery.report.only.error": True, "on_delivery": on_delivery})
+        value = b"x" * size
+        deadline = start + args.fill_timeout
+        for i in range(records):
+            while True:
+                try:
+                    producer.produce(topic, value)
+                    break
+                except BufferError:
+                    producer.poll(0.01)
+                    if time.monotonic() > deadline:
+                        raise BenchError(f"filling {topic}: {i:,} of {records:,} queued after {args.fill_timeout:.0f} s")
+            if i % 10000 == 0:
+                producer.poll(0)
+        left = producer.flush(max(1.0, deadline - time.monotonic()))
+        if left or failures:
+            raise BenchError(f"filling {topic}: {left} records undelivered, {failures} failed")
+    seconds = time.monotonic() - start
+    on_source = source.end_offsets(topic, args.partitions)
+    if on_source != records:
+        print(f"note: {topic} holds {on_source:,} records, {records:,} were sent", flush=True)
+    return {"records": on_source, "seconds": seconds}
+
+
+def backlog_case(args, source: Broker, target: Broker, label: str, size: int, records: int, rep: int,
+                 workdir: Path, notes: list[str]) -> dict:
+    topic = f"bk_{label.lower()}_r{rep + 1}_{uuid.uuid4().hex[:6]}"
+    filled = fill(args, source, topic, records, size)
+    goal = filled["records"]
+    print(f"  filled {topic}: {goal:,} records of {size} B in {filled['seconds']:.1f} s "
+          f"({goal / filled['seconds']:,.0f}/s, {args.fill_with})", flush=True)
+    result = {"case": label, "value_bytes": size, "records": goal, "repeat": rep + 1, "topic": topic,
+              "fill_seconds": filled["seconds"]}
+    order = ["mirror", "bridge"] if rep % 2 == 0 else ["bridge", "mirror"]
+    targets = []
+    try:
+        for kind in order:
+            rundir = workdir / f"{topic}-{kind}"
+            before = source.cpu() + target.cpu()
+            proc, target_topic = start_contender(kind, args, source, target, topic, args.partitions, rundir)
+            targets.append(target_topic)
+            try:
+                r = wait_copied(args, proc, target, target_topic, args.partitions, goal, args.copy_timeout,
+                                f"{kind} backlog {label} repeat {rep + 1}")
+                r["brokers_cpu_s"] = source.cpu() + target.cpu() - before
+            finally:
+                stop_contender(proc, kind, notes)
+            r["records_per_s"] = goal / r["seconds"]
+            result[kind] = r
+            print(f"  {kind:<6} {label:<4} {r['records_per_s']:>12,.0f} records/s  {r['seconds']:7.2f} s "
+                  f"(first record {r['first_record_s'] or 0:.2f} s)  CPU {r['cpu_s']:6.2f} s  "
+                  f"RSS {r['max_rss_mb']:6.0f} MB  brokers CPU {r['brokers_cpu_s']:6.2f} s", flush=True)
+    finally:
+        if not args.keep_dir:
+            target.delete_topics(targets)
+            source.delete_topics([topic])
+    return result
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, int(round(q * (len(sorted_values) - 1)))))
+    return sorted_values[index]
+
+
+def latency_stats(samples: list[tuple[int, float]], cut_ns: int) -> dict:
+    values = sorted(lat for sent, lat in samples if sent >= cut_ns)
+    return {"records": len(values), "p50_ms": percentile(values, 0.50), "p99_ms": percentile(values, 0.99),
+            "max_ms": values[-1] if values else float("nan")}
+
+
+class LatencyReader:
+    """Reads a topic of one cluster from the beginning in a thread; per record appends (embedded
+    send time, receive time - send time in ms). Probe records are skipped."""
+
+    def __init__(self, broker: Broker, topic: str, partitions: int, out: list):
+        self.topic = topic
+        self.out = out
+        self.error = None
+        self._stop = threading.Event()
+        self.consumer = Consumer({"bootstrap.servers": broker.bootstrap,
+                                  "group.id": f"latency-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False,
+                                  "fetch.wait.max.ms": 100, "enable.partition.eof": False})
+        self.consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
+        self.thread = threading.Thread(target=self._run, name=f"read-{topic}", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            while not self._stop.is_set():
+                # Take what is fetched without waiting for a full batch (consume(n, timeout) waits
+                # for n records or the timeout), block briefly only when idle.
+                batch = self.consumer.consume(10000, 0)
+                if not batch:
+                    one = self.consumer.poll(0.05)
+                    batch = [one] if one is not None else []
+                for m in batch:
+                    now_ns = time.time_ns()
+                    if m.error():
+                        if m.error().code() == KafkaError._PARTITION_EOF:
+                            continue
+                        raise KafkaException(m.error())
+                    value = m.value()
+                    if value.startswith(b"probe"):
+                        continue
+                    sent_ns = int(value[:SEND_TIME_DIGITS])
+                    self.out.append((sent_ns, (now_ns - sent_ns) / 1e6))
+        except Exception as exc:  # noqa: BLE001 - reported by the main thread
+            self.error = repr(exc)
+
+    def close(self):
+        self._stop.set()
+        self.thread.join(timeout=10)
+        try:
+            self.consumer.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def latency_case(args, source: Broker, target: Broker, kind: str, rep: int, workdir: Path,
+                 notes: list[str]) -> dict:
+    topic = f"lat_{kind}_r{rep + 1}_{uuid.uuid4().hex[:6]}"
+    partitions = args.partitions
+    source.create_topic(topic, partitions, args.ready_timeout)
+    rundir = workdir / f"{topic}-{kind}"
+    proc, target_topic = start_contender(kind, args, source, target, topic, partitions, rundir)
+    paced = None
+    readers: list[LatencyReader] = []
+    try:
+        probe = Producer({"bootstrap.servers": source.bootstrap, "acks": "all", "linger.ms": 0})
+        for p in range(partitions):
+            probe.produce(topic, b"probe", partition=p)
+        if probe.flush(args.ready_timeout):
+            raise BenchError(f"latency {kind}: probe records not delivered to {topic}")
+        wait_copied(args, proc, target, target_topic, partitions, partitions, args.ready_timeout,
+                    f"latency {kind}: waiting for the probes")
+        ready_s = time.monotonic() - proc.started
+
+        copied: list[tuple[int, float]] = []
+        direct: list[tuple[int, float]] = []
+        readers = [LatencyReader(target, target_topic, partitions, copied),
+                   LatencyReader(source, topic, partitions, direct)]
+        cmd = [sys.executable, str(HERE), "paced-producer", "--bootstrap", source.bootstrap, "--topic", topic,
+               "--rate", str(args.rate), "--duration", str(args.duration), "--size", "100",
+               "--partitions", str(partitions), "--linger-ms", str(args.latency_linger_ms)]
+        paced = Process("paced producer", cmd, rundir / "producer.log", rundir, stdout_pipe=True)
+        sent = None
+        produced = None
+        deadline = time.monotonic() + args.duration + args.drain_timeout
+        while True:
+            time.sleep(0.05)
+            for reader in readers:
+                if reader.error:
+                    raise BenchError(f"latency {kind}: reading {reader.topic}: {reader.error}")
+            if sent is None and not paced.alive():
+                paced.stop()
+                if paced.proc.returncode != 0:
+                    raise BenchError(f"latency {kind}: producer exited with {paced.proc.returncode}: "
+                                     f"{paced.stdout.strip()} {paced.log_tail()}")
+                produced = json.loads(paced.stdout.strip().splitlines()[-1])
+                sent = produced["sent"]
+            if sent is not None and len(copied) >= sent and len(direct) >= sent:
+                break
+            if not proc.alive():
+                proc.check_alive(f"the latency run ({len(copied):,} records copied)")
+            if time.monotonic() > deadline:
+                raise BenchError(f"latency {kind}: after {args.duration + args.drain_timeout:.0f} s, "
+                                 f"{len(copied):,} records read from {target_topic} and {len(direct):,} from "
+                                 f"{topic} of {sent if sent is not None else 'unknown (producer still running)'} "
+                                 f"sent; {proc.name} log tail:\n{proc.log_tail()}")
+        first_ns = min(s for s, _ in direct + copied)
+        cut_ns = first_ns + int(args.warmup * 1e9)
+        result = {"kind": kind, "repeat": rep + 1, "rate": args.rate, "duration_s": args.duration,
+                  "sent": sent, "producer": produced, "ready_s": ready_s,
+                  "copied": latency_stats(copied, cut_ns), "direct": latency_stats(direct, cut_ns),
+                  "duplicates": len(copied) - sent}
+        c, d = result["copied"], result["direct"]
+        print(f"  latency {kind:<6} p50 {c['p50_ms']:8.2f} ms  p99 {c['p99_ms']:8.2f} ms  max {c['max_ms']:8.2f} ms "
+              f"({c['records']:,} records after warm-up)   no copy: p50 {d['p50_ms']:.2f} p99 {d['p99_ms']:.2f} "
+              f"max {d['max_ms']:.2f} ms   producer at most {produced['max_behind_s'] * 1000:.0f} ms behind",
+              flush=True)
+        return result
+    finally:
+        if paced is not None:
+            paced.stop()
+        for reader in readers:
+            reader.close()
+        stop_contender(proc, kind, notes)
+        if not args.keep_dir:
+            target.delete_topics([target_topic])
+            source.delete_topics([topic])
+
+
+# --------------------------------------------------------------------------------------------
+# Summary
+# --------------------------------------------------------------------------------------------
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def summarize(backlog: list[dict], latency: list[dict]) -> dict:
+    summary: dict = {"backlog": {}, "latency": {}}
+    for label, size in CASES:
+        runs = [r for r in backlog if r["case"] == label and "mirror" in r and "bridge" in r]
+        if not runs:
+            continue
+        per = {"value_bytes": size, "records": runs[0]["records"], "runs": len(runs)}
+        for kind in ("mirror", "bridge"):
+            per[kind] = {k: median([r[kind][k] for r in runs])
+                         for k in ("records_per_s", "seconds", "first_record_s", "cpu_s", "max_rss_mb", "brokers_cpu_s")}
+        per["ratio"] = per["mirror"]["records_per_s"] / per["bridge"]["records_per_s"]
+        summary["backlog"][label] = per
+    for kind in ("mirror", "bridge"):
+        runs = [r for r in latency if r["kind"] == kind]
+        if runs:
+            summary["latency"][kind] = {k: median([r["copied"][k] for r in runs]) for k in ("p50_ms", "p99_ms", "max_ms")}
+            summary["latency"][kind]["records"] = median([r["copied"]["records"] for r in runs])
+    direct = [r["direct"] for r in latency]
+    if direct:
+        summary["latency"]["no_copy"] = {k: median([d[k] for d in direct]) for k in ("p50_ms", "p99_ms", "max_ms")}
+        summary["latency"]["no_copy"]["records"] = median([d["records"] for d in direct])
+    return summary
+
+
+def markdown(summary: dict, args) -> str:
+    out = []
+    b = summary["backlog"]
+    if b:
+        out.append("| Backlog copy | Strait mirror | Naive bridge | Mirror / bridge |")
+        out.append("|---|---:|---:|---:|")
+        for label, per in b.items():
+            m, g = per["mirror"], per["bridge"]
+            name = f"{per['records']:,} × {per['value_bytes']} B"
+            out.append(f"| {name}: records/s | {m['records_per_s']:,.0f} | {g['records_per_s']:,.0f} | "
+                       f"{per['ratio']:.2f} |")
+            out.append(f"| {name}: MB/s | {m['records_per_s'] * per['value_bytes'] / 1e6:,.1f} | "
+                       f"{g['records_per_s'] * per['value_bytes'] / 1e6:,.1f} | {per['ratio']:.2f} |")
+            out.append(f"| {name}: first record after, s | {m['first_record_s'] or 0:.2f} | "
+                       f"{g['first_record_s'] or 0:.2f} | |")
+            out.append(f"| {name}: copier CPU-s | {m['cpu_s']:.2f} | {g['cpu_s']:.2f} | "
+                       f"{m['cpu_s'] / g['cpu_s'] if g['cpu_s'] else float('nan'):.2f} (lower better) |")
+            out.append(f"| {name}: brokers' CPU-s | {m['brokers_cpu_s']:.2f} | {g['brokers_cpu_s']:.2f} | |")
+            out.append(f"| {name}: copier max RSS, MB | {m['max_rss_mb']:.0f} | {g['max_rss_mb']:.0f} | |")
+    lat = summary["latency"]
+    if lat:
+        if out:
+            out.append("")
+        out.append(f"| End-to-end latency at {args.rate:,.0f} records/s, 100 B, {args.duration:g} s "
+                   f"(first {args.warmup:g} s ignored) | p50 ms | p99 ms | max ms | records |")
+        out.append("|---|---:|---:|---:|---:|")
+        titles = {"mirror": "Strait mirror", "bridge": "Naive bridge", "no_copy": "No copy (source topic, reference)"}
+        for key, title in titles.items():
+            if key in lat:
+                v = lat[key]
+                out.append(f"| {title} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} | {v['max_ms']:.2f} | "
+                           f"{v['records']:,.0f} |")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------
+
+def parse_cpu_list(text: str) -> set[int]:
+    cpus: set[int] = set()
+    for part in text.split(","):
+        if "-" in part:
+            lo, hi = part.split("-")
+            cpus.update(range(int(lo), int(hi) + 1))
+        elif part:
+            cpus.add(int(part))
+    return cpus
+
+
+def setup_pinning(args) -> str:
+    available = sorted(os.sched_getaffinity(0))
+    if args.no_pin:
+        args.broker_cpus = None
+        return "no (--no-pin)"
+    if not shutil.which("taskset"):
+        args.broker_cpus = None
+        return "no (taskset not found)"
+    if len(available) < 2:
+        args.broker_cpus = None
+        return f"no (only {len(available)} CPU available)"
+    if not args.broker_cpus:
+        args.broker_cpus = str(available[-1])
+    others = set(available) - parse_cpu_list(args.broker_cpus) or set(available)
+    os.sched_setaffinity(0, others)  # the contenders, producers and librdkafka threads inherit it
+    return (f"yes: both brokers on CPU {args.broker_cpus} (taskset -c); this process, the contenders and "
+            f"the producers on CPU {','.join(map(str, sorted(others)))}")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__[__doc__.index("Examples:"):])
+    p.add_argument("--strait", default=os.environ.get("STRAIT_BIN") or str(REPO / ".build" / "release" / "strait"),
+                   help="the strait binary (default: .build/release/strait)")
+    p.add_argument("--broker-strait", default=None,
+                   help="binary for the brokers and `perf produce` (default: --strait), e.g. a release "
+                        "broker under a debug agent")
+    p.add_argument("--partitions", type=int, default=4)
+    p.add_argument("--records", type=int, default=5_000_000, help="backlog of 100 B records (0 skips)")
+    p.add_argument("--records-1k", type=int, default=1_000_000, help="backlog of 1 KB records (0 skips)")
+    p.add_argument("--repeat", type=int, default=1, help="runs per case; medians shown")
+    p.add_argument("--rate", type=float, default=10_000, help="records/s of the latency run (0 skips it)")
+    p.add_argument("--duration", type=float, default=20, help="seconds of the latency run")
+    p.add_argument("--warmup", type=float, default=2, help="seconds of latency records ignored at the start")
+    p.add_argument("--latency-linger-ms", type=int, default=1, help="linger.ms of the latency producer")
+    p.add_argument("--fill-with", choices=("auto", "strait", "confluent"), default="auto",
+                   help="backlog producer (auto: `strait perf produce` when the binary has it)")
+    p.add_argument("--mm2-set", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra mm2.properties line (repeatable)")
+    p.add_argument("--broker-set", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra --set for both brokers (repeatable)")
+    p.add_argument("--no-pin", action="store_true")
+    p.add_argument("--broker-cpus", default=None, help="taskset CPU list of the brokers (default: the last CPU)")
+    p.add_argument("--copy-timeout", type=float, default=900, help="bound on one backlog copy, s")
+    p.add_argument("--fill-timeout", type=float, default=900, help="bound on one backlog fill, s")
+    p.add_argument("--ready-timeout", type=float, default=60,
+                   help="bound on start-ups, topic creation and the latency probes, s")
+    p.add_argument("--drain-timeout", type=float, default=60,
+                   help="after the latency producer's --duration, how long to wait for the rest, s")
+    p.add_argument("--keep-dir", action="store_true", help="keep the temporary directory and the topics")
+    p.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                   help="print one JSON line with every figure (or write it to FILE)")
+    args = p.parse_args(argv)
+    args.broker_strait = args.broker_strait or args.strait
+    # Children run in their own directories: relative paths would not resolve there.
+    args.strait = str(Path(args.strait).resolve())
+    args.broker_strait = str(Path(args.broker_strait).resolve())
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
+    for binary in {args.strait, args.broker_strait}:
+        if not Path(binary).exists():
+            print(f"error: no Strait binary at {binary} (swift build -c release --product strait)", file=sys.stderr)
+            return 2
+    check = subprocess.run([args.strait, "run", "--help"], capture_output=True, text=True, timeout=30)
+    if check.returncode != 0 or "--mm2" not in check.stdout + check.stderr:
+        print(f"error: {args.strait} has no `run --mm2` (built before the mirror? rebuild it)", file=sys.stderr)
+        return 2
+    if args.fill_with == "auto":
+        args.fill_with = "strait" if perf_produce_available(args.broker_strait) else "confluent"
+    pinning = setup_pinning(args)
+    command = " ".join(shlex.quote(a) for a in [sys.executable] + sys.argv)
+    print(f"command: {command}")
+    print(f"host: {platform.node()}, {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, "
+          f"confluent-kafka {confluent_kafka.__version__}, librdkafka {confluent_kafka.libversion()[0]}")
+    print(f"agent: {args.strait}; brokers: {args.broker_strait}; backlog filled with {args.fill_with}")
+    print(f"pinning: {pinning}", flush=True)
+
+    workdir = Path(tempfile.mkdtemp(prefix="strait-mirror-bench-"))
+    backlog: list[dict] = []
+    latency: list[dict] = []
+    failures: list[str] = []
+    notes: list[str] = []
+    started = time.monotonic()
+    source = target = None
+    try:
+        source = Broker("source", args, workdir)
+        target = Broker("target", args, workdir)
+        print(f"source broker {source.bootstrap}, target broker {target.bootstrap}, workdir {workdir}", flush=True)
+        cases = [(label, size, n) for (label, size), n in zip(CASES, (args.records, args.records_1k)) if n > 0]
+        for rep in range(args.repeat):
+            for label, size, n in cases:
+                print(f"backlog {label}, repeat {rep + 1}/{args.repeat}", flush=True)
+                try:
+                    backlog.append(backlog_case(args, source, target, label, size, n, rep, workdir, notes))
+                except BenchError as exc:
+                    failures.append(f"backlog {label} repeat {rep + 1}: {exc}")
+                    print(f"FAILED {failures[-1]}", flush=True)
+                    source.process.check_alive("the backlog copy")
+                    target.process.check_alive("the backlog copy")
+            if args.rate > 0:
+                order = ["mirror", "bridge"] if rep % 2 == 0 else ["bridge", "mirror"]
+                print(f"latency at {args.rate:,.0f} records/s for {args.duration:g} s, repeat {rep + 1}/{args.repeat}",
+                      flush=True)
+                for kind in order:
+                    try:
+                        latency.append(latency_case(args, source, target, kind, rep, workdir, notes))
+                    except BenchError as exc:
+                        failures.append(f"latency {kind} repeat {rep + 1}: {exc}")
+                        print(f"FAILED {failures[-1]}", flush=True)
+                        source.process.check_alive("the latency run")
+                        target.process.check_alive("the latency run")
+    except BenchError as exc:
+        failures.append(str(exc))
+        print(f"FAILED {exc}", flush=True)
+    finally:
+        stop_all_failed = []
+        for broker in (target, source):
+            if broker is not None:
+                how = broker.close()
+                if "exit 0" not in how:
+                    stop_all_failed.append(f"{broker.name} broker {how}; log tail:\n{broker.process.log_tail()}")
+        stop_all()
+        for s in stop_all_failed:
+            print(f"note: {s}", flush=True)
+        if args.keep_dir:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    summary = summarize(backlog, latency)
+    print(f"\n{args.partitions} partitions, keyless records, no compression; backlog: medians of {args.repeat} run(s), "
+          f"each contender timed from its start until the target's end offsets reach the source's count; "
+          f"latency: end-to-end (send -> read on the target); pinning: {pinning.split(':')[0]}\n")
+    print(markdown(summary, args))
+    if args.json:
+        line = json.dumps({"command": command, "pinning": pinning, "args": vars(args), "summary": summary,
+                           "backlog_runs": backlog, "latency_runs": latency, "failures": failures, "notes": notes,
+                           "elapsed_s": time.monotonic() - started}, default=str)
+        if args.json == "-":
+            print(line)
+        else:
+            Path(args.json).write_text(line + "\n")
+            print(f"\nJSON written to {args.json}")
+    print(f"\ntotal {time.monotonic() - started:.0f} s")
+    if failures:
+        print("\nFAILURES:")
+        for f in failures:
+            print(f"- {f}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "bridge-worker":
+        sys.exit(bridge_worker(sys.argv[2:]))
+    if len(sys.argv) > 1 and sys.argv[1] == "paced-producer":
+        sys.exit(paced_producer(sys.argv[2:]))
+    sys.exit(main())
