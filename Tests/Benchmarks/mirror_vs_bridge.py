@@ -67,6 +67,7 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -385,8 +386,9 @@ class Broker:
                     raise BenchError(f"{name} broker did not listen on {self.bootstrap} within "
                                      f"{args.ready_timeout:.0f} s; log tail:\n{self.process.log_tail()}")
                 time.sleep(0.05)
-        self.admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        self.admin = AdminClient({"bootstrap.servers": self.bootstrap, "log.connection.close": False})
         self.offsets = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"watermarks-{uuid.uuid4().hex[:8]}",
+                                 "log.connection.close": False,
                                  "enable.auto.commit": False})
 
     @property
@@ -443,11 +445,20 @@ class Broker:
             total += max(0, high)
         return total
 
-    def close(self):
+    def close_clients(self):
+        """Drops this script's clients of the broker (else they log reconnect failures once it
+        stops)."""
+        if self.admin is None:
+            return
         try:
             self.offsets.close()
         except Exception:  # noqa: BLE001
             pass
+        self.admin = None
+        gc.collect()
+
+    def close(self):
+        self.close_clients()
         return self.process.stop(30)
 
 
@@ -727,6 +738,7 @@ def latency_case(args, source: Broker, target: Broker, kind: str, rep: int, work
         cmd = [sys.executable, str(HERE), "paced-producer", "--bootstrap", source.bootstrap, "--topic", topic,
                "--rate", str(args.rate), "--duration", str(args.duration), "--size", "100",
                "--partitions", str(partitions), "--linger-ms", str(args.latency_linger_ms)]
+        cpu_before = proc_cpu_seconds(proc.pid) or 0.0
         paced = Process("paced producer", cmd, rundir / "producer.log", rundir, stdout_pipe=True)
         sent = None
         produced = None
@@ -744,6 +756,7 @@ def latency_case(args, source: Broker, target: Broker, kind: str, rep: int, work
                 produced = json.loads(paced.stdout.strip().splitlines()[-1])
                 sent = produced["sent"]
             if sent is not None and len(copied) >= sent and len(direct) >= sent:
+                copier_cpu = (proc_cpu_seconds(proc.pid) or cpu_before) - cpu_before
                 break
             if not proc.alive():
                 proc.check_alive(f"the latency run ({len(copied):,} records copied)")
@@ -757,11 +770,13 @@ def latency_case(args, source: Broker, target: Broker, kind: str, rep: int, work
         result = {"kind": kind, "repeat": rep + 1, "rate": args.rate, "duration_s": args.duration,
                   "sent": sent, "producer": produced, "ready_s": ready_s,
                   "copied": latency_stats(copied, cut_ns), "direct": latency_stats(direct, cut_ns),
-                  "duplicates": len(copied) - sent}
+                  "duplicates": len(copied) - sent, "copier_cpu_s": copier_cpu,
+                  "copier_cpu_util": copier_cpu / max(1e-9, (time.time_ns() - first_ns) / 1e9)}
         c, d = result["copied"], result["direct"]
         print(f"  latency {kind:<6} p50 {c['p50_ms']:8.2f} ms  p99 {c['p99_ms']:8.2f} ms  max {c['max_ms']:8.2f} ms "
               f"({c['records']:,} records after warm-up)   no copy: p50 {d['p50_ms']:.2f} p99 {d['p99_ms']:.2f} "
-              f"max {d['max_ms']:.2f} ms   producer at most {produced['max_behind_s'] * 1000:.0f} ms behind",
+              f"max {d['max_ms']:.2f} ms   copier CPU {copier_cpu:.2f} s ({result['copier_cpu_util']:.0%}); "
+              f"producer at most {produced['max_behind_s'] * 1000:.0f} ms behind",
               flush=True)
         return result
     finally:
@@ -801,6 +816,7 @@ def summarize(backlog: list[dict], latency: list[dict]) -> dict:
         if runs:
             summary["latency"][kind] = {k: median([r["copied"][k] for r in runs]) for k in ("p50_ms", "p99_ms", "max_ms")}
             summary["latency"][kind]["records"] = median([r["copied"]["records"] for r in runs])
+            summary["latency"][kind]["copier_cpu_util"] = median([r["copier_cpu_util"] for r in runs])
     direct = [r["direct"] for r in latency]
     if direct:
         summary["latency"]["no_copy"] = {k: median([d[k] for d in direct]) for k in ("p50_ms", "p99_ms", "max_ms")}
@@ -832,14 +848,15 @@ def markdown(summary: dict, args) -> str:
         if out:
             out.append("")
         out.append(f"| End-to-end latency at {args.rate:,.0f} records/s, 100 B, {args.duration:g} s "
-                   f"(first {args.warmup:g} s ignored) | p50 ms | p99 ms | max ms | records |")
-        out.append("|---|---:|---:|---:|---:|")
+                   f"(first {args.warmup:g} s ignored) | p50 ms | p99 ms | max ms | records | copier CPU |")
+        out.append("|---|---:|---:|---:|---:|---:|")
         titles = {"mirror": "Strait mirror", "bridge": "Naive bridge", "no_copy": "No copy (source topic, reference)"}
         for key, title in titles.items():
             if key in lat:
                 v = lat[key]
+                cpu = f"{v['copier_cpu_util']:.0%}" if "copier_cpu_util" in v else ""
                 out.append(f"| {title} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} | {v['max_ms']:.2f} | "
-                           f"{v['records']:,.0f} |")
+                           f"{v['records']:,.0f} | {cpu} |")
     return "\n".join(out)
 
 
@@ -980,6 +997,9 @@ def main(argv=None) -> int:
         print(f"FAILED {exc}", flush=True)
     finally:
         stop_all_failed = []
+        for broker in (target, source):
+            if broker is not None:
+                broker.close_clients()
         for broker in (target, source):
             if broker is not None:
                 how = broker.close()

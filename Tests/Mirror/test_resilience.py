@@ -1,0 +1,167 @@
+"""Crashes, handovers between agents, lost source data, and brokers that are not Strait's."""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+
+import pytest
+from confluent_kafka import Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from mirror_env import mm2, produce, read_all, unique, wait_until
+
+FAST = {"refresh.topics.interval.seconds": 1, "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000}
+
+
+class SequenceProducer(threading.Thread):
+    """Writes `p:n` to partition p, n counting up, at about `rate` records/s in total."""
+
+    def __init__(self, bootstrap: str, topic: str, partitions: int, rate: int, seconds: float):
+        super().__init__(daemon=True)
+        self.bootstrap, self.topic, self.partitions, self.rate, self.seconds = bootstrap, topic, partitions, rate, seconds
+        self.sent = 0
+        self.failures = []
+
+    def run(self):
+        producer = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 5, "enable.idempotence": True})
+        start = time.monotonic()
+        counters = [0] * self.partitions
+        while time.monotonic() - start < self.seconds:
+            due = int((time.monotonic() - start) * self.rate)
+            while self.sent < due:
+                partition = self.sent % self.partitions
+                producer.produce(self.topic, f"{partition}:{counters[partition]}".encode(), partition=partition,
+                                 on_delivery=lambda err, msg: err and self.failures.append(err))
+                counters[partition] += 1
+                self.sent += 1
+            producer.poll(0.01)
+        assert producer.flush(60) == 0
+
+
+def check_stream(records, sent: int, partitions: int):
+    """Every record present, in order per partition; returns the number of duplicates."""
+    seen = collections.defaultdict(list)
+    for partition, _, _, value, _, _ in records:
+        source_partition, number = value.decode().split(":")
+        assert int(source_partition) == partition, "records stay in their partition"
+        seen[partition].append(int(number))
+    total = 0
+    duplicates = 0
+    for partition in range(partitions):
+        numbers = seen[partition]
+        distinct = set(numbers)
+        expected = len(range(partition, sent, partitions))
+        assert distinct == set(range(expected)), f"partition {partition}: missing {sorted(set(range(expected)) - distinct)[:10]}"
+        duplicates += len(numbers) - len(distinct)
+        total += len(distinct)
+        # A re-copy restarts from an earlier record and goes on in order.
+        firsts = [n for i, n in enumerate(numbers) if n not in numbers[:i]] if len(numbers) < 5000 else sorted(distinct)
+        assert firsts == sorted(firsts)
+    assert total == sent
+    return duplicates
+
+
+def test_kill_9_three_times_during_a_stream_loses_nothing(brokers, agents):
+    a, b = brokers("a"), brokers("b")
+    topic = unique("stream")
+    a.create_topic(topic, 4)
+    properties = mm2({"A": a, "B": b}, ["A->B"], topics=topic, **FAST)
+    stream = SequenceProducer(a.bootstrap, topic, 4, rate=1000, seconds=30)
+    stream.start()
+    agent = agents(properties, "agent")
+    for _ in range(3):
+        wait_until(lambda: sum(b.end_offsets(f"A.{topic}").values()) > 0 if f"A.{topic}" in b.topics() else False,
+                   30, "copying to start")
+        time.sleep(4)
+        before = sum(b.end_offsets(f"A.{topic}").values())
+        agent.kill()
+        agent.start()
+        assert before > 0
+    stream.join(90)
+    assert not stream.failures
+    copied = read_all(b.bootstrap, f"A.{topic}", stream.sent, timeout=120, isolation="read_uncommitted", settle=2)
+    duplicates = check_stream(copied, stream.sent, 4)
+    print(f"\nkill -9 x3: {stream.sent} records sent, {len(copied)} copied, {duplicates} duplicates")
+    # At most about one flush interval (1 s at 1,000 records/s) per kill, with slack for in-flight batches.
+    assert duplicates <= 3 * 2500, agent.log()[-3000:]
+
+
+def test_two_agents_split_partitions_and_hand_over_without_loss(brokers, agents):
+    a, b = brokers("a"), brokers("b")
+    topic = unique("shared")
+    a.create_topic(topic, 6)
+    produce(a.bootstrap, topic, [{"value": f"{p}:{n}".encode(), "partition": p} for n in range(100) for p in range(6)])
+    properties = mm2({"A": a, "B": b}, ["A->B"], topics=topic, **FAST)
+    first = agents(properties, "first")
+    read_all(b.bootstrap, f"A.{topic}", 600)
+    second = agents(properties, "second")
+    group = "strait-mirror.A->B"
+
+    def split():
+        described = b.admin().describe_consumer_groups([group])[group].result(timeout=10)
+        owned = [sorted(tp.partition for tp in m.assignment.topic_partitions) for m in described.members]
+        return owned if len(owned) == 2 and all(owned) and sorted(sum(owned, [])) == list(range(6)) else None
+    owned = wait_until(split, 60, "both agents to own partitions")
+    assert not set(owned[0]) & set(owned[1]), "no partition owned twice"
+
+    produce(a.bootstrap, topic, [{"value": f"{p}:{n}".encode(), "partition": p} for n in range(100, 200) for p in range(6)])
+    wait_until(lambda: sum(b.end_offsets(f"A.{topic}").values()) >= 1200, 60, "records copied by both agents")
+    assert first.terminate() == 0, "a graceful stop"
+    produce(a.bootstrap, topic, [{"value": f"{p}:{n}".encode(), "partition": p} for n in range(200, 300) for p in range(6)])
+    copied = read_all(b.bootstrap, f"A.{topic}", 1800, timeout=90, isolation="read_uncommitted", settle=2)
+    duplicates = check_stream(copied, 1800, 6)
+    assert duplicates == 0, "a graceful handover stores positions first: nothing copied twice"
+    assert "handed over" in first.log() and "copying" in second.log()
+
+
+def delete_records(broker, topic: str, partition: int, before: int):
+    from kafka.admin import KafkaAdminClient
+    from kafka.structs import TopicPartition as KTopicPartition
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    try:
+        admin.delete_records({KTopicPartition(topic, partition): before})
+    finally:
+        admin.close()
+
+
+@pytest.mark.parametrize("policy", ["stop", "skip"])
+def test_records_deleted_before_they_were_copied_raise_an_alarm(brokers, agents, policy):
+    a, b = brokers("a"), brokers("b")
+    topic = unique("lossy")
+    a.create_topic(topic, 1)
+    produce(a.bootstrap, topic, [{"value": f"{n}".encode()} for n in range(100)])
+    properties = mm2({"A": a, "B": b}, ["A->B"], topics=topic, **{"data.loss.policy": policy}, **FAST)
+    agent = agents(properties, "before")
+    read_all(b.bootstrap, f"A.{topic}", 100)
+    assert agent.terminate() == 0
+    produce(a.bootstrap, topic, [{"value": f"{n}".encode()} for n in range(100, 200)])
+    delete_records(a, topic, 0, 150)
+    later = agents(properties, "after")
+
+    wait_until(lambda: "deleted offsets 100 to 149 before they were copied" in later.log(), 30, "the data-loss alarm")
+    produce(a.bootstrap, topic, [{"value": f"{n}".encode()} for n in range(200, 210)])
+    if policy == "stop":
+        time.sleep(4)
+        assert b.end_offsets(f"A.{topic}") == {0: 100}, "the partition stays stopped"
+        assert "partition stopped" in later.log()
+    else:
+        copied = read_all(b.bootstrap, f"A.{topic}", 160, timeout=30, isolation="read_uncommitted", settle=1)
+        assert [int(r[3]) for r in copied] == list(range(100)) + list(range(150, 210)), "the gap stays visible"
+
+
+@pytest.mark.parametrize("source_kind, target_kind", [("tansu", "strait"), ("strait", "tansu")])
+def test_tansu_interop(brokers, agents, source_kind, target_kind):
+    a, b = brokers("a", source_kind), brokers("b", target_kind)
+    topic = unique("interop")
+    a.create_topic(topic, 2)
+    records = [{"key": f"k{i}".encode(), "value": f"v{i}".encode(), "headers": [("n", str(i).encode())],
+                "partition": i % 2, "timestamp": 1_700_000_000_000 + i} for i in range(400)]
+    produce(a.bootstrap, topic, records, **{"compression.type": "lz4"})
+    agent = agents(mm2({"A": a, "B": b}, ["A->B"], topics=topic, **FAST))
+    copied = read_all(b.bootstrap, f"A.{topic}", 400, timeout=90, isolation="read_uncommitted", settle=1)
+    assert len(copied) == 400, agent.log()[-3000:]
+    got = {(r[0], r[2], r[3], r[4], r[5]) for r in copied}
+    want = {(r["partition"], r["key"], r["value"], tuple(r["headers"]), r["timestamp"]) for r in records}
+    assert got == want
