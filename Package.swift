@@ -115,6 +115,10 @@ let package = Package(
         ),
         .testTarget(name: "StraitDaemonTests", dependencies: ["StraitDaemon"]),
         .testTarget(
+            name: "MirrorTests",
+            dependencies: ["Mirror", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
             name: "KafkaClientTests",
             dependencies: ["KafkaClient", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
         ),

@@ -48,3 +48,6 @@ echo "swift: $((executed - failed)) passed, $failed failed"
 
 echo "== interop: strait broker with kafka-python, confluent-kafka and kcat"
 STRAIT_BIN="$PWD/.build/debug/strait" python3 -m pytest Tests/Interop -q -p no:cacheprovider
+
+echo "== mirror: strait run --mm2 between strait brokers (and Tansu)"
+STRAIT_BIN="$PWD/.build/debug/strait" python3 -m pytest Tests/Mirror -q -p no:cacheprovider

@@ -21,4 +21,11 @@ public struct FlowStatus: Sendable, Equatable {
     public var assignedPartitions: Int = 0
     public var topics: Int = 0
     public var alarms: [Alarm] = []
+
+    /// One line for the log.
+    public var summary: String {
+        "\(records) records (\(bytes) bytes) copied, \(batchesForwarded) batches forwarded as they were, "
+            + "\(batchesRewritten) rewritten, \(recordsSkipped) records already at the target skipped, \(restarts) restarts, "
+            + "\(alarms.count) alarms"
+    }
 }

@@ -65,6 +65,17 @@ enum MM2Key {
         "metrics.recording.level": .ignored, "auto.include.jmx.reporter": .ignored, "plugin.path": .ignored,
     ]
 
+    /// Valid settings that change nothing yet: offset syncs, checkpoints, heartbeats and group
+    /// offset sync arrive with the exact offset translation; Strait copies with one pipelined
+    /// task per flow and agent whatever `tasks.max` says.
+    static let withoutEffect: Set<String> = [
+        "tasks.max", "admin.timeout.ms", "groups", "groups.exclude", "groups.blacklist",
+        "refresh.groups.enabled", "refresh.groups.interval.seconds", "emit.heartbeats.enabled", "emit.heartbeats.interval.seconds",
+        "emit.checkpoints.enabled", "emit.checkpoints.interval.seconds", "sync.group.offsets.enabled",
+        "sync.group.offsets.interval.seconds", "emit.offset-syncs.enabled", "offset-syncs.topic.location", "offset.lag.max",
+        "offset-syncs.topic.replication.factor", "checkpoints.topic.replication.factor", "heartbeats.topic.replication.factor",
+    ]
+
     /// Prefixes of connector-level families MirrorMaker 2 passes to Connect (ignored here).
     static let ignoredPrefixes = ["config.providers.", "producer.override.", "consumer.override.", "admin.override.", "errors.",
                                   "rest.", "access.control.", "ssl.", "sasl."]

@@ -44,14 +44,14 @@ public struct MirrorConfiguration: Sendable {
                 }
                 guard source != target else { throw fail("a flow needs two different clusters") }
                 let setting = String(rest.dropFirst(target.count + 1))
-                if let problem = try Self.checkConnectorKey(setting, entry.value, ignored: &ignored, allowClients: true) { throw fail(problem) }
+                if let problem = Self.checkConnectorKey(setting, entry.value, ignored: &ignored) { throw fail(problem) }
                 perFlow["\(source)->\(target)", default: [:]][setting] = entry.value
             } else if let alias = byLength.first(where: { key.hasPrefix($0 + ".") }) {
                 let setting = String(key.dropFirst(alias.count + 1))
-                if let problem = try Self.checkClusterKey(setting, entry.value, ignored: &ignored) { throw fail(problem) }
+                if let problem = Self.checkClusterKey(setting, entry.value, ignored: &ignored) { throw fail(problem) }
                 perCluster[alias, default: [:]][setting] = entry.value
             } else {
-                if let problem = try Self.checkConnectorKey(key, entry.value, ignored: &ignored, allowClients: true) { throw fail(problem) }
+                if let problem = Self.checkConnectorKey(key, entry.value, ignored: &ignored) { throw fail(problem) }
                 top[key] = entry.value
             }
         }
@@ -79,22 +79,22 @@ public struct MirrorConfiguration: Sendable {
 
     // MARK: - Checking keys
 
-    private static func checkConnectorKey(_ key: String, _ value: String, ignored: inout Set<String>, allowClients: Bool) throws(MirrorConfigError) -> String? {
+    private static func checkConnectorKey(_ key: String, _ value: String, ignored: inout Set<String>) -> String? {
         if let kind = MM2Key.connector[key] {
-            if kind == .ignored { ignored.insert(key) }
+            if kind == .ignored || MM2Key.withoutEffect.contains(key) { ignored.insert(key) }
             return MM2Key.problem(value, for: kind)
         }
         if MM2Key.ignoredPrefixes.contains(where: { key.hasPrefix($0) }) {
             ignored.insert(key)
             return nil
         }
-        if allowClients, let (role, setting) = clientRole(key) {
+        if let (role, setting) = clientRole(key) {
             return clientProblem(role: role, setting: setting, value: value)
         }
         return "unknown MirrorMaker 2 setting"
     }
 
-    private static func checkClusterKey(_ key: String, _ value: String, ignored: inout Set<String>) throws(MirrorConfigError) -> String? {
+    private static func checkClusterKey(_ key: String, _ value: String, ignored: inout Set<String>) -> String? {
         if key == "security.protocol" {
             return value.trimmingWhitespace().uppercased() == "PLAINTEXT" ? nil : "'\(value)' is not supported: Strait connects with PLAINTEXT only (no TLS or SASL yet)"
         }

@@ -41,6 +41,7 @@ final class ReplicationFlow: Sendable {
                 try? await Task.sleep(nanoseconds: 1_000_000_000)
             }
         }
+        logger.info("\(flow.name) stopped: \(status.summary)")
         await source.close()
         await target.close()
     }

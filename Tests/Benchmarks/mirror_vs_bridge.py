@@ -34,19 +34,25 @@ and everything else (this process, the contenders, the producers) to the other C
    Each contender is timed from the start of its process until the sum over partitions of the
    target topic's high watermarks reaches the source topic's record count (polled every 50 ms
    with Consumer.get_watermark_offsets); then it gets SIGTERM (SIGKILL after 15 s). Reported:
-   records/s = records / that time, the time to the first copied record (start-up), the
-   contender's CPU-seconds (utime+stime from /proc at that moment), its maximum RSS, and the two
-   brokers' CPU-seconds during the copy. Topics are deleted after each repeat.
+   records/s = records / that time (start-up included, as an operator sees it), the time to the
+   first copied record (start-up: connections, topic creation, group join), the rate from then on
+   (records copied after the first poll that saw any / the time since), the contender's
+   CPU-seconds (utime+stime from /proc at that moment), its maximum RSS, and the two brokers'
+   CPU-seconds during the copy. Topics are deleted after each repeat. Small --records make the
+   start-up dominate the first figure; the "after the first record" row is the copy rate proper.
 
 2. Latency at a fixed rate, per contender: a fresh source topic, the contender started and a
    probe record per partition copied through (so it is running), then a producer process sends
-   --rate records/s of 100 B for --duration s (acks=all, linger.ms=--latency-linger-ms,
-   round-robin over the partitions) whose values start with the send time (time.time_ns()).
-   A consumer in this process reads the target topic from the beginning and the source topic as
-   a reference (produce->consume with no copy in between) and takes, per record, receive time
-   minus embedded send time ("end-to-end"). Records sent in the first --warmup s (2) are
-   ignored; p50/p99/max in ms. (The target records keep the source CreateTime, so a
-   source-append->target-append figure cannot be read from timestamps; end-to-end it is.)
+   --rate records/s of 100 B for --duration s (acks=all, linger.ms=--latency-linger-ms, default
+   5 as librdkafka's, round-robin over the partitions) whose values start with the send time
+   (time.time_ns()). Two consumers in this process (threads) read the target topic from the
+   beginning and the source topic as a reference (produce->consume with no copy in between) and
+   take, per record, receive time minus embedded send time ("end-to-end"). Records sent in the
+   first --warmup s (2) are ignored; p50/p99/max in ms, and the copier's CPU use over the run.
+   (The target records keep the source CreateTime, so a source-append->target-append figure
+   cannot be read from timestamps; end-to-end it is.) A latency that grows through the run (max
+   far above p50, in seconds) means the path did not keep up with --rate; the reference row
+   tells whether the brokers themselves kept up.
 
 Every wait is bounded (--copy-timeout, --ready-timeout, --fill-timeout, --drain-timeout); on a
 timeout the script says what had been reached, prints the contender's log tail and exits
@@ -520,6 +526,7 @@ def wait_copied(args, proc: Process, target: Broker, topic: str, partitions: int
     exists = False
     reached = 0
     first = None
+    first_reached = 0
     max_rss = 0.0
     cpu = 0.0
     while True:
@@ -538,9 +545,14 @@ def wait_copied(args, proc: Process, target: Broker, topic: str, partitions: int
         max_rss = max(max_rss, proc_rss_mb(proc.pid) or 0.0)
         if reached > 0 and first is None:
             first = now - proc.started
+            first_reached = reached
         if reached >= goal:
-            return {"seconds": now - proc.started, "first_record_s": first, "cpu_s": cpu, "max_rss_mb": max_rss,
-                    "records_on_target": reached}
+            seconds = now - proc.started
+            # The rate once copying had begun: start-up (connections, topic creation, group join)
+            # left out. None when everything arrived between two polls.
+            steady = (goal - first_reached) / (seconds - first) if seconds > first and goal > first_reached else None
+            return {"seconds": seconds, "first_record_s": first, "steady_records_per_s": steady, "cpu_s": cpu,
+                    "max_rss_mb": max_rss, "records_on_target": reached}
         if not proc.alive():
             raise BenchError(f"{what}: {proc.name} exited with {proc.proc.returncode} after "
                              f"{now - proc.started:.1f} s with {reached:,} of {goal:,} records on {topic}; "
@@ -642,7 +654,7 @@ def backlog_case(args, source: Broker, target: Broker, label: str, size: int, re
             r["records_per_s"] = goal / r["seconds"]
             result[kind] = r
             print(f"  {kind:<6} {label:<4} {r['records_per_s']:>12,.0f} records/s  {r['seconds']:7.2f} s "
-                  f"(first record {r['first_record_s'] or 0:.2f} s)  CPU {r['cpu_s']:6.2f} s  "
+                  f"(first record {r['first_record_s'] or 0:.2f} s, then {r['steady_records_per_s'] or 0:,.0f}/s)  CPU {r['cpu_s']:6.2f} s  "
                   f"RSS {r['max_rss_mb']:6.0f} MB  brokers CPU {r['brokers_cpu_s']:6.2f} s", flush=True)
     finally:
         if not args.keep_dir:
@@ -808,7 +820,8 @@ def summarize(backlog: list[dict], latency: list[dict]) -> dict:
         per = {"value_bytes": size, "records": runs[0]["records"], "runs": len(runs)}
         for kind in ("mirror", "bridge"):
             per[kind] = {k: median([r[kind][k] for r in runs])
-                         for k in ("records_per_s", "seconds", "first_record_s", "cpu_s", "max_rss_mb", "brokers_cpu_s")}
+                         for k in ("records_per_s", "seconds", "first_record_s", "steady_records_per_s", "cpu_s",
+                                   "max_rss_mb", "brokers_cpu_s")}
         per["ratio"] = per["mirror"]["records_per_s"] / per["bridge"]["records_per_s"]
         summary["backlog"][label] = per
     for kind in ("mirror", "bridge"):
@@ -822,6 +835,10 @@ def summarize(backlog: list[dict], latency: list[dict]) -> dict:
         summary["latency"]["no_copy"] = {k: median([d[k] for d in direct]) for k in ("p50_ms", "p99_ms", "max_ms")}
         summary["latency"]["no_copy"]["records"] = median([d["records"] for d in direct])
     return summary
+
+
+def fmt_rate(value) -> str:
+    return f"{value:,.0f}" if value else "n/a"
 
 
 def markdown(summary: dict, args) -> str:
@@ -839,6 +856,9 @@ def markdown(summary: dict, args) -> str:
                        f"{g['records_per_s'] * per['value_bytes'] / 1e6:,.1f} | {per['ratio']:.2f} |")
             out.append(f"| {name}: first record after, s | {m['first_record_s'] or 0:.2f} | "
                        f"{g['first_record_s'] or 0:.2f} | |")
+            ms, gs = m["steady_records_per_s"], g["steady_records_per_s"]
+            out.append(f"| {name}: records/s after the first record | {fmt_rate(ms)} | {fmt_rate(gs)} | "
+                       f"{f'{ms / gs:.2f}' if ms and gs else ''} |")
             out.append(f"| {name}: copier CPU-s | {m['cpu_s']:.2f} | {g['cpu_s']:.2f} | "
                        f"{m['cpu_s'] / g['cpu_s'] if g['cpu_s'] else float('nan'):.2f} (lower better) |")
             out.append(f"| {name}: brokers' CPU-s | {m['brokers_cpu_s']:.2f} | {g['brokers_cpu_s']:.2f} | |")
@@ -910,7 +930,8 @@ def parse_args(argv=None):
     p.add_argument("--rate", type=float, default=10_000, help="records/s of the latency run (0 skips it)")
     p.add_argument("--duration", type=float, default=20, help="seconds of the latency run")
     p.add_argument("--warmup", type=float, default=2, help="seconds of latency records ignored at the start")
-    p.add_argument("--latency-linger-ms", type=int, default=1, help="linger.ms of the latency producer")
+    p.add_argument("--latency-linger-ms", type=int, default=5,
+                   help="linger.ms of the latency producer (default 5, librdkafka's default)")
     p.add_argument("--fill-with", choices=("auto", "strait", "confluent"), default="auto",
                    help="backlog producer (auto: `strait perf produce` when the binary has it)")
     p.add_argument("--mm2-set", action="append", default=[], metavar="KEY=VALUE",

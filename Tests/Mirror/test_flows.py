@@ -4,6 +4,7 @@ confluent-kafka and kafka-python on both ends."""
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -13,6 +14,14 @@ from kafka import KafkaConsumer
 from mirror_env import by_partition, mm2, produce, read_all, unique, wait_until
 
 FAST = {"refresh.topics.interval.seconds": 1, "sync.topic.configs.interval.seconds": 1}
+
+
+def batch_counts(agent) -> tuple[int, int]:
+    """(forwarded as they were, rewritten), from the summary the agent logs when it stops."""
+    assert agent.terminate() == 0, agent.log()[-3000:]
+    found = re.findall(r"(\d+) batches forwarded as they were, (\d+) rewritten", agent.log())
+    assert found, agent.log()[-3000:]
+    return int(found[-1][0]), int(found[-1][1])
 
 
 def keyed_records(count: int, partitions: int) -> list[dict]:
@@ -43,6 +52,8 @@ def test_keyed_records_with_headers_arrive_on_the_renamed_topic(brokers, agents,
     assert b.partitions(f"A.{topic}") == 3
     assert b.topic_config(f"A.{topic}")["retention.ms"] == "86400000", "overridden source configs travel"
     assert f"A.{topic}" not in a.topics(), "nothing flows back"
+    forwarded, rewritten = batch_counts(agent)
+    assert forwarded > 0 and rewritten == 0, "producer-shaped batches travel without being decoded"
 
 
 def test_progress_is_stored_in_mm2_layout(brokers, agents):
@@ -127,6 +138,21 @@ def test_compacted_source_with_gaps(brokers, agents):
     assert [r[1] for r in copied] == list(range(len(copied))), "contiguous on the target"
     latest = {r[2]: r[3] for r in copied}
     assert latest == {r["key"]: r["value"] for r in records}, "the latest value of every key"
+    assert batch_counts(agent)[1] > 0, "batches with gaps are rewritten"
+
+
+def test_batches_are_split_to_fit_the_target(brokers, agents):
+    a, b = brokers("a"), brokers("b")
+    topic = unique("big")
+    a.create_topic(topic, 1)
+    b.create_topic(f"A.{topic}", 1, {"max.message.bytes": "4000"})
+    records = [{"value": bytes([65 + i % 26]) * 500, "partition": 0} for i in range(300)]
+    produce(a.bootstrap, topic, records, **{"linger.ms": 100, "batch.size": 200000})
+    agent = agents(mm2({"A": a, "B": b}, ["A->B"], topics=topic, **FAST))
+    copied = read_all(b.bootstrap, f"A.{topic}", 300, timeout=60, settle=1)
+    assert [r[3] for r in copied] == [r["value"] for r in records], agent.log()[-2000:]
+    forwarded, rewritten = batch_counts(agent)
+    assert rewritten >= 300 * 500 // 4000, "split into batches of at most 4000 bytes"
 
 
 def test_new_topic_partition_increase_and_config_change_propagate(brokers, agents):
