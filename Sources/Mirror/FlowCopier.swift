@@ -27,6 +27,12 @@ final class FlowCopier: @unchecked Sendable {
     private var starts: [TopicPartition: Int64] = [:]
     private var stored: [TopicPartition: Int64] = [:]
     private var stopped: Set<TopicPartition> = []
+    /// Every source topic id seen, kept when a topic disappears, so a recreated topic is noticed
+    /// even when it was gone for a while.
+    private var topicIds: [String: KafkaUUID] = [:]
+    /// Recreated topics, with the partitions already dealt with (alarm raised; skipped ones
+    /// restarted from the new topic's beginning).
+    private var recreatedTopics: [String: Set<Int32>] = [:]
     private var lastFlush = NIODeadline.now()
     private let lock = NIOLock()
     private var acked: [TopicPartition: Int64] = [:]
@@ -73,9 +79,11 @@ final class FlowCopier: @unchecked Sendable {
 
     func update(mappings: [String: TopicMapping]) {
         for (topic, mapping) in mappings {
-            if let previous = self.mappings[topic], previous.sourceTopicId != mapping.sourceTopicId, previous.sourceTopicId != .zero {
-                recreated(topic)
+            if let known = topicIds[topic], known != .zero, mapping.sourceTopicId != .zero, known != mapping.sourceTopicId {
+                recreatedTopics[topic] = []
+                for partition in owned where partition.topic == topic { recreated(partition) }
             }
+            topicIds[topic] = mapping.sourceTopicId
         }
         self.mappings = mappings
     }
@@ -103,6 +111,9 @@ final class FlowCopier: @unchecked Sendable {
             }
         }
         logger.info("\(flow.name): copying \(partitions.sorted().map(\.description).joined(separator: ", "))")
+        for partition in partitions where recreatedTopics[partition.topic].map({ !$0.contains(partition.partition) || flow.dataLossPolicy == .stop }) ?? false {
+            recreated(partition)
+        }
     }
 
     /// Stops copying the partitions, waits for what was sent, and stores their positions.
@@ -244,10 +255,9 @@ final class FlowCopier: @unchecked Sendable {
         lossDetected(partition, message: message, resumeAt: earliest)
     }
 
-    private func recreated(_ topic: String) {
-        for partition in owned where partition.topic == topic {
-            lossDetected(partition, message: "the source topic was recreated (new topic id)", resumeAt: nil)
-        }
+    private func recreated(_ partition: TopicPartition) {
+        recreatedTopics[partition.topic, default: []].insert(partition.partition)
+        lossDetected(partition, message: "the source topic was recreated (new topic id)", resumeAt: nil)
     }
 
     private func lossDetected(_ partition: TopicPartition, message: String, resumeAt: Int64?) {

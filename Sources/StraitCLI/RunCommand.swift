@@ -13,6 +13,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "A MirrorMaker 2 configuration (mm2.properties).")
     var mm2: String
 
+    @Option(help: "Serve /metrics (Prometheus) and /status (JSON) on HOST:PORT.")
+    var http: String?
+
     func run() async throws {
         let text: String
         do {
@@ -26,6 +29,7 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(mm2): \(error)")
         }
-        try await MirrorRunner.run(configuration)
+        let address = try http.map { try BrokerCommand.address($0, option: "--http") }
+        try await MirrorRunner.run(configuration, http: address.map { (host: $0.0, port: $0.1) })
     }
 }

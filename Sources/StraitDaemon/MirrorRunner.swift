@@ -5,7 +5,8 @@ import ServiceLifecycle
 /// Runs the flows of an `mm2.properties` file in the foreground until SIGTERM or SIGINT, then
 /// stops them gracefully: partitions handed back with their positions stored.
 public enum MirrorRunner {
-    public static func run(_ configuration: MirrorConfiguration) async throws {
+    /// `http`: host and port of the status endpoint (`/metrics`, `/status`), or nil for none.
+    public static func run(_ configuration: MirrorConfiguration, http: (host: String, port: Int)?) async throws {
         StraitLogging.bootstrap()
         let logger = Logger(label: "strait.mirror")
         for key in configuration.ignoredKeys {
@@ -18,9 +19,23 @@ public enum MirrorRunner {
             logger.info("flow \(flow.name): topics \(flow.topics.include.joined(separator: ", ")) excluding \(flow.topics.exclude.joined(separator: ", "))")
         }
         let agent = MirrorAgent(configuration: configuration, logger: logger)
+        var server: StatusServer?
+        if let http {
+            server = try await StatusServer.start(host: http.host, port: http.port, pages: [
+                "/metrics": .init(contentType: "text/plain; version=0.0.4", body: { MirrorReport.metrics(agent.status) }),
+                "/status": .init(contentType: "application/json", body: { MirrorReport.status(agent.status) }),
+            ])
+            logger.info("metrics on http://\(http.host):\(server!.port)/metrics, status on /status")
+        }
         let group = ServiceGroup(configuration: .init(services: [.init(service: MirrorService(agent: agent))],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await server?.close()
+            throw error
+        }
+        await server?.close()
     }
 }
 

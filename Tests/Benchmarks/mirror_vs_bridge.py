@@ -45,7 +45,7 @@ and everything else (this process, the contenders, the producers) to the other C
    probe record per partition copied through (so it is running), then a producer process sends
    --rate records/s of 100 B for --duration s (acks=all, linger.ms=--latency-linger-ms, default
    5 as librdkafka's, round-robin over the partitions) whose values start with the send time
-   (time.time_ns()). Two consumers in this process (threads) read the target topic from the
+   (time.time_ns()) and a sequence number (records read twice are counted apart). Two consumers in this process (threads) read the target topic from the
    beginning and the source topic as a reference (produce->consume with no copy in between) and
    take, per record, receive time minus embedded send time ("end-to-end"). Records sent in the
    first --warmup s (2) are ignored; p50/p99/max in ms, and the copier's CPU use over the run.
@@ -78,6 +78,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -101,7 +102,8 @@ REPO = HERE.parents[2]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 CASES = (("100B", 100), ("1KB", 1024))
 STOP_WAIT_S = 15.0
-SEND_TIME_DIGITS = 20
+SEND_TIME_DIGITS = 20  # a latency record's value: send time (ns), sequence number, padding
+SEQUENCE_DIGITS = 10
 
 
 class BenchError(RuntimeError):
@@ -225,7 +227,7 @@ def paced_producer(argv: list[str]) -> int:
         "delivery.report.only.error": True,
         "on_delivery": on_delivery,
     })
-    pad = b"x" * max(0, a.size - SEND_TIME_DIGITS)
+    pad = b"x" * max(0, a.size - SEND_TIME_DIGITS - SEQUENCE_DIGITS)
     total = int(a.rate * a.duration)
     sent = 0
     max_behind = 0.0
@@ -235,7 +237,7 @@ def paced_producer(argv: list[str]) -> int:
         due = min(total, int((now - start) * a.rate) + 1)
         max_behind = max(max_behind, (due - sent) / a.rate)
         while sent < due:
-            value = b"%020d" % time.time_ns() + pad
+            value = b"%020d%010d" % (time.time_ns(), sent) + pad
             while True:
                 try:
                     producer.produce(a.topic, value, partition=sent % a.partitions)
@@ -273,6 +275,19 @@ def proc_cpu_seconds(pid: int) -> float | None:
         return None
     fields = data[data.rindex(b")") + 2:].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def host_busy_seconds() -> float:
+    """CPU-seconds all CPUs spent busy (not idle/iowait) since boot, from /proc/stat."""
+    with open("/proc/stat", "rb") as f:
+        fields = f.readline().split()
+    values = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return (sum(values) - values[3] - values[4]) / CLK_TCK
+
+
+def self_cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def proc_rss_mb(pid: int) -> float | None:
@@ -317,7 +332,7 @@ class Process:
                              f"log tail:\n{self.log_tail()}")
 
     def stop(self, timeout: float = STOP_WAIT_S) -> str:
-        outcome = f"already exited ({self.proc.returncode})" if self.proc.poll() is not None else None
+        outcome = f"already exited (exit {self.proc.returncode})" if self.proc.poll() is not None else None
         if outcome is None:
             try:
                 os.kill(self.proc.pid, signal.SIGTERM)
@@ -643,19 +658,26 @@ def backlog_case(args, source: Broker, target: Broker, label: str, size: int, re
         for kind in order:
             rundir = workdir / f"{topic}-{kind}"
             before = source.cpu() + target.cpu()
+            host_before, self_before, wall_before = host_busy_seconds(), self_cpu_seconds(), time.monotonic()
             proc, target_topic = start_contender(kind, args, source, target, topic, args.partitions, rundir)
             targets.append(target_topic)
             try:
                 r = wait_copied(args, proc, target, target_topic, args.partitions, goal, args.copy_timeout,
                                 f"{kind} backlog {label} repeat {rep + 1}")
                 r["brokers_cpu_s"] = source.cpu() + target.cpu() - before
+                # CPU used on the host by anything else than the contender, the brokers and this
+                # script during the copy: noise when high.
+                other = (host_busy_seconds() - host_before) - r["cpu_s"] - r["brokers_cpu_s"] - \
+                    (self_cpu_seconds() - self_before)
+                r["other_cpu_util"] = max(0.0, other) / max(1e-9, time.monotonic() - wall_before)
             finally:
                 stop_contender(proc, kind, notes)
             r["records_per_s"] = goal / r["seconds"]
             result[kind] = r
             print(f"  {kind:<6} {label:<4} {r['records_per_s']:>12,.0f} records/s  {r['seconds']:7.2f} s "
                   f"(first record {r['first_record_s'] or 0:.2f} s, then {r['steady_records_per_s'] or 0:,.0f}/s)  CPU {r['cpu_s']:6.2f} s  "
-                  f"RSS {r['max_rss_mb']:6.0f} MB  brokers CPU {r['brokers_cpu_s']:6.2f} s", flush=True)
+                  f"RSS {r['max_rss_mb']:6.0f} MB  brokers CPU {r['brokers_cpu_s']:6.2f} s  "
+                  f"other host load {r['other_cpu_util']:.0%}", flush=True)
     finally:
         if not args.keep_dir:
             target.delete_topics(targets)
@@ -677,12 +699,15 @@ def latency_stats(samples: list[tuple[int, float]], cut_ns: int) -> dict:
 
 
 class LatencyReader:
-    """Reads a topic of one cluster from the beginning in a thread; per record appends (embedded
-    send time, receive time - send time in ms). Probe records are skipped."""
+    """Reads a topic of one cluster from the beginning in a thread; per record seen for the first
+    time appends (embedded send time, receive time - send time in ms); counts records seen again.
+    Probe records are skipped."""
 
     def __init__(self, broker: Broker, topic: str, partitions: int, out: list):
         self.topic = topic
         self.out = out
+        self.seen: set[int] = set()
+        self.duplicates = 0
         self.error = None
         self._stop = threading.Event()
         self.consumer = Consumer({"bootstrap.servers": broker.bootstrap,
@@ -711,6 +736,11 @@ class LatencyReader:
                     if value.startswith(b"probe"):
                         continue
                     sent_ns = int(value[:SEND_TIME_DIGITS])
+                    sequence = int(value[SEND_TIME_DIGITS:SEND_TIME_DIGITS + SEQUENCE_DIGITS])
+                    if sequence in self.seen:
+                        self.duplicates += 1
+                        continue
+                    self.seen.add(sequence)
                     self.out.append((sent_ns, (now_ns - sent_ns) / 1e6))
         except Exception as exc:  # noqa: BLE001 - reported by the main thread
             self.error = repr(exc)
@@ -782,9 +812,12 @@ def latency_case(args, source: Broker, target: Broker, kind: str, rep: int, work
         result = {"kind": kind, "repeat": rep + 1, "rate": args.rate, "duration_s": args.duration,
                   "sent": sent, "producer": produced, "ready_s": ready_s,
                   "copied": latency_stats(copied, cut_ns), "direct": latency_stats(direct, cut_ns),
-                  "duplicates": len(copied) - sent, "copier_cpu_s": copier_cpu,
+                  "duplicates": readers[0].duplicates, "copier_cpu_s": copier_cpu,
                   "copier_cpu_util": copier_cpu / max(1e-9, (time.time_ns() - first_ns) / 1e9)}
         c, d = result["copied"], result["direct"]
+        if result["duplicates"]:
+            notes.append(f"latency {kind}: {result['duplicates']} records arrived twice on {target_topic}")
+            print(f"note: {notes[-1]}", flush=True)
         print(f"  latency {kind:<6} p50 {c['p50_ms']:8.2f} ms  p99 {c['p99_ms']:8.2f} ms  max {c['max_ms']:8.2f} ms "
               f"({c['records']:,} records after warm-up)   no copy: p50 {d['p50_ms']:.2f} p99 {d['p99_ms']:.2f} "
               f"max {d['max_ms']:.2f} ms   copier CPU {copier_cpu:.2f} s ({result['copier_cpu_util']:.0%}); "
@@ -1035,6 +1068,10 @@ def main(argv=None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
 
     summary = summarize(backlog, latency)
+    noisy = [f"{r['case']} {kind} run {r['repeat']}" for r in backlog for kind in ("mirror", "bridge")
+             if kind in r and r[kind]["other_cpu_util"] > 0.15]
+    if noisy:
+        print(f"\nwarning: other processes used > 15% of a core during: {', '.join(noisy)}; those figures are disturbed")
     print(f"\n{args.partitions} partitions, keyless records, no compression; backlog: medians of {args.repeat} run(s), "
           f"each contender timed from its start until the target's end offsets reach the source's count; "
           f"latency: end-to-end (send -> read on the target); pinning: {pinning.split(':')[0]}\n")

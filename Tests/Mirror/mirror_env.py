@@ -172,17 +172,33 @@ class Broker(Process):
 
 
 class Agent(Process):
-    """`strait run --mm2 FILE`, the file written from `properties`."""
+    """`strait run --mm2 FILE --http 127.0.0.1:PORT`, the file written from `properties`."""
 
     def __init__(self, directory: Path, properties: str):
         directory.mkdir(parents=True, exist_ok=True)
         super().__init__(directory / "agent.log")
         self.config_path = directory / "mm2.properties"
         self.config_path.write_text(properties)
+        self.http_port = free_port()
 
     def start(self) -> "Agent":
-        self.spawn([strait_binary(), "run", "--mm2", str(self.config_path)])
+        self.spawn([strait_binary(), "run", "--mm2", str(self.config_path), "--http", f"127.0.0.1:{self.http_port}"])
         return self
+
+    def get(self, path: str) -> str:
+        import urllib.request
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}", timeout=5) as response:
+            return response.read().decode()
+
+    def status(self) -> dict:
+        import json
+        return json.loads(self.get("/status"))
+
+    def metric(self, name: str, flow: str) -> float | None:
+        for line in self.get("/metrics").splitlines():
+            if line.startswith(f'{name}{{flow="{flow}"}} '):
+                return float(line.split()[-1])
+        return None
 
 
 def mm2(clusters: dict[str, Broker], flows: list[str], **settings) -> str:

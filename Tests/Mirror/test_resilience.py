@@ -141,6 +141,11 @@ def test_records_deleted_before_they_were_copied_raise_an_alarm(brokers, agents,
     later = agents(properties, "after")
 
     wait_until(lambda: "deleted offsets 100 to 149 before they were copied" in later.log(), 30, "the data-loss alarm")
+    alarms = wait_until(lambda: later.status()["flows"][0]["alarms"], 10, "the status entry")
+    assert [(x["topic"], x["partition"], x["stopped"]) for x in alarms] == [(topic, 0, policy == "stop")]
+    assert "deleted offsets 100 to 149" in alarms[0]["message"]
+    assert later.metric("strait_mirror_data_loss_events_total", "A->B") == 1
+    assert later.metric("strait_mirror_stopped_partitions", "A->B") == (1 if policy == "stop" else 0)
     produce(a.bootstrap, topic, [{"value": f"{n}".encode()} for n in range(200, 210)])
     if policy == "stop":
         time.sleep(4)
@@ -165,3 +170,27 @@ def test_tansu_interop(brokers, agents, source_kind, target_kind):
     got = {(r[0], r[2], r[3], r[4], r[5]) for r in copied}
     want = {(r["partition"], r["key"], r["value"], tuple(r["headers"]), r["timestamp"]) for r in records}
     assert got == want
+
+
+@pytest.mark.parametrize("policy", ["stop", "skip"])
+def test_a_recreated_source_topic_raises_an_alarm(brokers, agents, policy):
+    a, b = brokers("a"), brokers("b")
+    topic = unique("reborn")
+    a.create_topic(topic, 1)
+    produce(a.bootstrap, topic, [{"value": f"old{n}".encode()} for n in range(50)])
+    agent = agents(mm2({"A": a, "B": b}, ["A->B"], topics=topic, **{"data.loss.policy": policy}, **FAST))
+    read_all(b.bootstrap, f"A.{topic}", 50)
+    a.admin().delete_topics([topic])[topic].result(timeout=30)
+    wait_until(lambda: topic not in a.topics(), 30, "the source topic to go")
+    time.sleep(2)
+    a.create_topic(topic, 1)
+    produce(a.bootstrap, topic, [{"value": f"new{n}".encode()} for n in range(80)])
+
+    wait_until(lambda: "recreated (new topic id)" in agent.log(), 30, "the recreation alarm")
+    wait_until(lambda: agent.metric("strait_mirror_data_loss_events_total", "A->B") >= 1, 10, "the data-loss metric")
+    if policy == "stop":
+        time.sleep(3)
+        assert b.end_offsets(f"A.{topic}") == {0: 50}, "stopped: nothing of the new topic copied"
+    else:
+        copied = read_all(b.bootstrap, f"A.{topic}", 130, timeout=30, isolation="read_uncommitted", settle=1)
+        assert [r[3] for r in copied] == [f"old{n}".encode() for n in range(50)] + [f"new{n}".encode() for n in range(80)]
