@@ -262,7 +262,10 @@ final class GroupMember: @unchecked Sendable {
         var lastSuccess = NIODeadline.now()
         while !lock.withLock({ closed }) {
             try? await Task.sleep(nanoseconds: UInt64(config.heartbeatInterval.nanoseconds))
-            let (memberId, generation, joining) = lock.withLock { (self.memberId, generationId, needsJoin) }
+            let (memberId, generation, joining, left) = lock.withLock { (self.memberId, generationId, needsJoin, closed) }
+            // After leave() the coordinator no longer knows us: a heartbeat would only report
+            // the partitions as lost.
+            if left { return }
             guard generation >= 0, !joining else {
                 lastSuccess = .now()
                 continue

@@ -88,7 +88,7 @@ def test_kill_9_three_times_during_a_stream_loses_nothing(brokers, agents):
     assert duplicates <= 3 * 2500, agent.log()[-3000:]
 
 
-def test_two_agents_split_partitions_and_hand_over_without_loss(brokers, agents):
+def test_agents_split_partitions_and_hand_over_without_loss(brokers, agents):
     a, b = brokers("a"), brokers("b")
     topic = unique("shared")
     a.create_topic(topic, 6)
@@ -99,21 +99,30 @@ def test_two_agents_split_partitions_and_hand_over_without_loss(brokers, agents)
     second = agents(properties, "second")
     group = "strait-mirror.A->B"
 
-    def split():
-        described = b.admin().describe_consumer_groups([group])[group].result(timeout=10)
-        owned = [sorted(tp.partition for tp in m.assignment.topic_partitions) for m in described.members]
-        return owned if len(owned) == 2 and all(owned) and sorted(sum(owned, [])) == list(range(6)) else None
-    owned = wait_until(split, 60, "both agents to own partitions")
+    def split(members: int):
+        def check():
+            described = b.admin().describe_consumer_groups([group])[group].result(timeout=10)
+            owned = [sorted(tp.partition for tp in m.assignment.topic_partitions) for m in described.members]
+            whole = len(owned) == members and all(owned) and sorted(sum(owned, [])) == list(range(6))
+            return owned if whole else None
+        return check
+    owned = wait_until(split(2), 60, "both agents to own partitions")
     assert not set(owned[0]) & set(owned[1]), "no partition owned twice"
 
     produce(a.bootstrap, topic, [{"value": f"{p}:{n}".encode(), "partition": p} for n in range(100, 200) for p in range(6)])
     wait_until(lambda: sum(b.end_offsets(f"A.{topic}").values()) >= 1200, 60, "records copied by both agents")
-    assert first.terminate() == 0, "a graceful stop"
+    third = agents(properties, "third")
+    owned = wait_until(split(3), 60, "a third agent to share the work")
+    assert sorted(len(o) for o in owned) == [2, 2, 2], owned
     produce(a.bootstrap, topic, [{"value": f"{p}:{n}".encode(), "partition": p} for n in range(200, 300) for p in range(6)])
-    copied = read_all(b.bootstrap, f"A.{topic}", 1800, timeout=90, isolation="read_uncommitted", settle=2)
-    duplicates = check_stream(copied, 1800, 6)
-    assert duplicates == 0, "a graceful handover stores positions first: nothing copied twice"
-    assert "handed over" in first.log() and "copying" in second.log()
+    wait_until(lambda: sum(b.end_offsets(f"A.{topic}").values()) >= 1800, 60, "records copied by three agents")
+    assert first.terminate() == 0, "a graceful stop"
+    produce(a.bootstrap, topic, [{"value": f"{p}:{n}".encode(), "partition": p} for n in range(300, 400) for p in range(6)])
+    copied = read_all(b.bootstrap, f"A.{topic}", 2400, timeout=90, isolation="read_uncommitted", settle=2)
+    duplicates = check_stream(copied, 2400, 6)
+    assert duplicates == 0, "graceful handovers store positions first: nothing copied twice"
+    assert "handed over" in first.log() and "copying" in second.log() and "copying" in third.log()
+    assert "lost" not in first.log(), "a graceful stop loses nothing"
 
 
 def delete_records(broker, topic: str, partition: int, before: int):
