@@ -8,4 +8,7 @@ public struct ClusterSettings: Sendable {
     public var consumer: [String: String]
     public var producer: [String: String]
     public var admin: [String: String]
+    /// Strait's own `<alias>.embedded.data.dir`: this daemon runs the cluster itself, as one
+    /// embedded broker listening on the first bootstrap address and keeping its log there.
+    public var embeddedDataDirectory: String?
 }

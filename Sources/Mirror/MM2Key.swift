@@ -84,6 +84,7 @@ enum MM2Key {
     static let clusterClient: Set<String> = [
         "bootstrap.servers", "client.id", "request.timeout.ms", "retry.backoff.ms", "reconnect.backoff.ms",
         "reconnect.backoff.max.ms", "metadata.max.age.ms", "socket.connection.setup.timeout.ms", "security.protocol",
+        "embedded.data.dir",
     ]
 
     /// Checks `value` against `kind`, returning an error message, or nil when it is acceptable.

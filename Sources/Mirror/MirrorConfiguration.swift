@@ -178,7 +178,14 @@ public struct MirrorConfiguration: Sendable {
                 }
             }
         }
-        return ClusterSettings(alias: alias, client: client, consumer: consumer, producer: producer, admin: admin)
+        let embedded = settings["embedded.data.dir"]?.trimmingWhitespace()
+        if let embedded {
+            guard !embedded.isEmpty else { throw MirrorConfigError(key: "\(alias).embedded.data.dir", "empty") }
+            guard client.bootstrapServers.count == 1 else {
+                throw MirrorConfigError(key: "\(alias).bootstrap.servers", "an embedded cluster listens on exactly one address")
+            }
+        }
+        return ClusterSettings(alias: alias, client: client, consumer: consumer, producer: producer, admin: admin, embeddedDataDirectory: embedded)
     }
 
     private static func flag(_ value: String?) -> Bool? {

@@ -1,3 +1,4 @@
+import Broker
 import Logging
 import Mirror
 import ServiceLifecycle
@@ -27,8 +28,22 @@ public enum MirrorRunner {
             ])
             logger.info("metrics on http://\(http.host):\(server!.port)/metrics, status on /status")
         }
-        let group = ServiceGroup(configuration: .init(services: [.init(service: MirrorService(agent: agent))],
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // Embedded sites stop after the agent (services stop in reverse order), so flows can
+        // store their positions on the way out.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        for cluster in configuration.clusters.values.sorted(by: { $0.alias < $1.alias }) {
+            guard let directory = cluster.embeddedDataDirectory, let address = cluster.client.bootstrapServers.first else { continue }
+            let config = BrokerConfig(listenHost: address.host, listenPort: address.port, dataDirectory: directory)
+            do {
+                try config.validate()
+            } catch {
+                throw MirrorConfigError(key: "\(cluster.alias).embedded.data.dir", "\(error)")
+            }
+            logger.info("embedded site \(cluster.alias) on \(address), data in \(directory)")
+            services.append(.init(service: BrokerService(config: config, logger: Logger(label: "strait.site.\(cluster.alias)"))))
+        }
+        services.append(.init(service: MirrorService(agent: agent)))
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {

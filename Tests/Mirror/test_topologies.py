@@ -8,7 +8,9 @@ import time
 
 import pytest
 
-from mirror_env import mm2, produce, read_all, strait_binary, unique, wait_until
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from mirror_env import free_port, mm2, produce, read_all, strait_binary, unique, wait_until
 
 FAST = {"refresh.topics.interval.seconds": 1}
 
@@ -107,3 +109,32 @@ def test_broken_configurations_are_refused_in_one_line(tmp_path, text, message):
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and message in errors[0], result.stderr
     assert "Usage" not in result.stderr.split("Error:")[1].splitlines()[0]
+
+
+def test_embedded_sites_run_in_the_agent(tmp_path, agents):
+    east, west = free_port(), free_port()
+    properties = "\n".join([
+        "clusters = east, west",
+        f"east.bootstrap.servers = 127.0.0.1:{east}",
+        f"east.embedded.data.dir = {tmp_path / 'east'}",
+        f"west.bootstrap.servers = 127.0.0.1:{west}",
+        f"west.embedded.data.dir = {tmp_path / 'west'}",
+        "east->west.enabled = true",
+        "refresh.topics.interval.seconds = 1",
+    ]) + "\n"
+    agent = agents(properties)
+    topic = unique("local")
+
+    def created():
+        try:
+            admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{east}"})
+            admin.create_topics([NewTopic(topic, 2, 1)])[topic].result(timeout=5)
+            return True
+        except Exception:
+            return False
+    wait_until(created, 30, "the embedded east site", interval=0.5)
+    produce(f"127.0.0.1:{east}", topic, [{"value": f"{i}".encode()} for i in range(100)])
+    copied = read_all(f"127.0.0.1:{west}", f"east.{topic}", 100, timeout=60, settle=1)
+    assert sorted(int(r[3]) for r in copied) == list(range(100)), agent.log()[-2000:]
+    assert agent.terminate() == 0
+    assert (tmp_path / "west" / f"east.{topic}-0").is_dir(), "the copies are on west's disk"

@@ -1,3 +1,4 @@
+import Foundation
 @testable import Mirror
 import XCTest
 
@@ -126,5 +127,21 @@ final class MirrorConfigurationTests: XCTestCase {
         XCTAssertEqual(parsed, record)
         XCTAssertEqual(SourceOffsetRecord(key: Array(record.key.utf8), value: nil)?.offset, .some(nil), "a tombstone")
         XCTAssertNil(SourceOffsetRecord(key: Array(#"["MirrorCheckpointConnector",{}]"#.utf8), value: nil))
+    }
+}
+
+final class ShippedConfigurationTests: XCTestCase {
+    /// Every example in `configs/` is a valid configuration with at least one flow.
+    func testExamplesParse() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../configs").standardized
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".properties") }
+        XCTAssertGreaterThanOrEqual(files.count, 5)
+        for file in files {
+            let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+            let configuration = try MirrorConfiguration(parsing: text)
+            XCTAssertFalse(configuration.flows.isEmpty, file)
+        }
+        let embedded = try MirrorConfiguration(parsing: try String(contentsOf: directory.appendingPathComponent("embedded.properties"), encoding: .utf8))
+        XCTAssertEqual(embedded.clusters["east"]?.embeddedDataDirectory, "./strait-data/east")
     }
 }
