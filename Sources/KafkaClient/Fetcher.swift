@@ -32,9 +32,19 @@ final class Fetcher: @unchecked Sendable {
 
     // MARK: - Called by the consumer
 
-    func assign(_ assignment: Set<TopicPartition>) {
+    /// `starts` places new partitions in the same step, so no fetch goes out from a default
+    /// position first.
+    func assign(_ assignment: Set<TopicPartition>, starts: [TopicPartition: KafkaConsumer.StartPosition] = [:]) {
         lock.withLock {
             state.assign(assignment, source: config.groupId == nil ? Self.source(config.autoOffsetReset) : .committed)
+            for (topicPartition, start) in starts where assignment.contains(topicPartition) {
+                switch start {
+                case .offset(let offset): state.seek(topicPartition, to: offset)
+                case .beginning: state.seek(topicPartition, to: .earliest)
+                case .end: state.seek(topicPartition, to: .latest)
+                }
+                dropBuffered(topicPartition)
+            }
             completed.removeAll { fetch in
                 guard !assignment.contains(fetch.topicPartition) else { return false }
                 bufferedBytes -= fetch.sizeInBytes

@@ -89,6 +89,8 @@ final class GroupMember: @unchecked Sendable {
                      .broker(.groupMaxSizeReached, _), .broker(.invalidSessionTimeout, _):
                     lock.withLock { fatal = error }
                     throw error
+                case .broker(.memberIdRequired, _):
+                    continue  // KIP-394: join again at once with the id just given
                 default:
                     try? await Task.sleep(nanoseconds: UInt64(cluster.config.retryBackoff.nanoseconds))
                 }

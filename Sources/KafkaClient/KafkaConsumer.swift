@@ -39,10 +39,19 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     // MARK: - Assignment
 
+    /// Where a newly assigned partition starts.
+    public enum StartPosition: Sendable, Equatable {
+        case offset(Int64)
+        case beginning
+        case end
+    }
+
     /// Consumes exactly these partitions (no group membership; commits still go to `group.id`).
-    public func assign(_ partitions: [TopicPartition]) throws(KafkaClientError) {
+    /// Partitions in `starts` begin there; others already assigned keep their positions, and new
+    /// ones start at the committed offset or by `auto.offset.reset`.
+    public func assign(_ partitions: [TopicPartition], starts: [TopicPartition: StartPosition] = [:]) throws(KafkaClientError) {
         guard lock.withLock({ member == nil }) else { throw .invalidArgument("assign after subscribe: unsubscribe first") }
-        fetcher.assign(Set(partitions))
+        fetcher.assign(Set(partitions), starts: starts)
     }
 
     /// Joins `group.id` and consumes the partitions the group assigns.

@@ -77,6 +77,9 @@ final class FlowCopier: @unchecked Sendable {
         return status
     }
 
+    /// Owns no partition (nothing to fetch, no progress to write).
+    var isIdle: Bool { owned.isEmpty }
+
     func update(mappings: [String: TopicMapping]) {
         for (topic, mapping) in mappings {
             if let known = topicIds[topic], known != .zero, mapping.sourceTopicId != .zero, known != mapping.sourceTopicId {
@@ -102,14 +105,9 @@ final class FlowCopier: @unchecked Sendable {
                 starts[partition] = nil
             }
         }
-        try consumer.assign(Array(owned))
-        for partition in partitions {
-            if let start = starts[partition] {
-                try consumer.seek(partition, to: start)
-            } else {
-                try consumer.seekToBeginning([partition])
-            }
-        }
+        try consumer.assign(Array(owned), starts: Dictionary(uniqueKeysWithValues: partitions.map { partition in
+            (partition, starts[partition].map { KafkaConsumer.StartPosition.offset($0) } ?? .beginning)
+        }))
         logger.info("\(flow.name): copying \(partitions.sorted().map(\.description).joined(separator: ", "))")
         for partition in partitions where recreatedTopics[partition.topic].map({ !$0.contains(partition.partition) || flow.dataLossPolicy == .stop }) ?? false {
             recreated(partition)
@@ -148,6 +146,7 @@ final class FlowCopier: @unchecked Sendable {
             throw error
         }
         for fetch in fetches { try await send(fetch) }
+
         if NIODeadline.now() - lastFlush >= flow.offsetFlushInterval {
             try await flushProgress(only: nil)
         }
@@ -156,6 +155,10 @@ final class FlowCopier: @unchecked Sendable {
     private func send(_ fetch: PartitionFetch) async throws(KafkaClientError) {
         let partition = fetch.topicPartition
         guard owned.contains(partition), !stopped.contains(partition), let mapping = mappings[partition.topic] else { return }
+        guard Int(partition.partition) < mapping.targetPartitions else {
+            alarm(partition, "cannot copy: \(mapping.targetTopic) on \(flow.target) has only \(mapping.targetPartitions) partitions", stop: true)
+            return
+        }
         let destination = TopicPartition(mapping.targetTopic, partition.partition)
         let limit = min(mapping.maxMessageBytes, producer.config.maxRequestSize - 128)
         var position = fetch.fetchOffset
@@ -245,6 +248,8 @@ final class FlowCopier: @unchecked Sendable {
     /// (retention, DeleteRecords) or the log is shorter than the position (the topic was
     /// recreated or truncated). Always an alarm; then stop or skip as the flow says.
     private func outOfRange(_ partition: TopicPartition, position: Int64) async throws(KafkaClientError) {
+        // A stopped partition, or an answer to a fetch from before a skip: already dealt with.
+        guard !stopped.contains(partition), consumer.position(partition).map({ $0 == position }) ?? true else { return }
         let admin = KafkaAdmin(cluster: source)
         let earliest = try await admin.listOffsets([partition: .earliest])[partition]?.offset ?? 0
         let latest = try await admin.listOffsets([partition: .latest])[partition]?.offset ?? 0

@@ -70,9 +70,15 @@ final class ReplicationFlow: Sendable {
         defer { publish(copier.status) }
         do throws(KafkaClientError) {
             while !stopping {
-                try await member.poll(deadline: .now() + .milliseconds(100))
+                // Without partitions there is nothing to fetch: spend the time joining instead.
+                let idle = copier.isIdle
+                try await member.poll(deadline: .now() + (idle ? flow.pollTimeout : .milliseconds(100)))
                 if let error = failure.value { throw error }
-                try await copier.step()
+                if copier.isIdle {
+                    try? await Task.sleep(nanoseconds: 100_000_000)
+                } else {
+                    try await copier.step()
+                }
                 publish(copier.status)
                 let now = NIODeadline.now()
                 if flow.refreshTopics && now - lastTopicSync >= flow.refreshTopicsInterval {

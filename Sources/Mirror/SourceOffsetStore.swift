@@ -45,20 +45,29 @@ final class SourceOffsetStore: Sendable {
         var config = ConsumerConfig()
         config.autoOffsetReset = .earliest
         config.isolationLevel = .readCommitted
-        let consumer = KafkaConsumer(cluster: cluster, config: config)
-        defer { Task { await consumer.close() } }
-        try consumer.assign(wanted)
-        try consumer.seekToBeginning(wanted)
-        let deadline = NIODeadline.now() + cluster.config.requestTimeout * 2
-        while wanted.contains(where: { (consumer.position($0) ?? -1) < ends[$0]!.offset }) {
-            guard NIODeadline.now() < deadline else { throw .requestTimedOut(broker: "\(topic)", api: "reading the mirror's offsets", timeoutMs: 0) }
-            for record in try await consumer.poll(timeout: .milliseconds(200)) {
-                guard let key = record.key, let parsed = SourceOffsetRecord(key: Array(buffer: key), value: record.value.map { Array(buffer: $0) }),
-                      parsed.cluster == sourceAlias else { continue }
-                let partition = TopicPartition(parsed.topic, parsed.partition)
-                result[partition] = parsed.offset
+        // Its own connections: a Fetch left waiting at the end of the topic would otherwise hold
+        // up the flow's requests behind it (a broker answers a connection's requests in order).
+        let reader = KafkaCluster(config: cluster.config)
+        let consumer = KafkaConsumer(cluster: reader, config: config)
+        do throws(KafkaClientError) {
+            try consumer.assign(wanted)
+            try consumer.seekToBeginning(wanted)
+            let deadline = NIODeadline.now() + cluster.config.requestTimeout * 2
+            while wanted.contains(where: { (consumer.position($0) ?? -1) < ends[$0]!.offset }) {
+                guard NIODeadline.now() < deadline else { throw .requestTimedOut(broker: "\(topic)", api: "reading the mirror's offsets", timeoutMs: 0) }
+                for record in try await consumer.poll(timeout: .milliseconds(200)) {
+                    guard let key = record.key, let parsed = SourceOffsetRecord(key: Array(buffer: key), value: record.value.map { Array(buffer: $0) }),
+                          parsed.cluster == sourceAlias else { continue }
+                    result[TopicPartition(parsed.topic, parsed.partition)] = parsed.offset
+                }
             }
+        } catch {
+            await consumer.close()
+            await reader.close()
+            throw error
         }
+        await consumer.close()
+        await reader.close()
         return result
     }
 

@@ -45,6 +45,7 @@ final class TopicSynchronizer: Sendable {
                 toCreate.append(.init(name: remote, partitions: Int32(topic.partitions.count), replicationFactor: flow.replicationFactor, configs: configs))
             }
             mappings[topic.name] = TopicMapping(sourceTopic: topic.name, targetTopic: remote, partitions: topic.partitions.count,
+                                                targetPartitions: max(existing?.partitions.count ?? 0, topic.partitions.count),
                                                 sourceTopicId: topic.topicId, maxMessageBytes: Self.defaultMaxMessageBytes)
         }
         if !toCreate.isEmpty {
@@ -56,10 +57,16 @@ final class TopicSynchronizer: Sendable {
             for topic in toCreate { logger.info("created \(topic.name) on \(flow.target) with \(topic.partitions) partitions") }
         }
         if !toGrow.isEmpty {
-            for (name, failure) in try await targetAdmin.createPartitions(toGrow) {
-                logger.error("cannot add partitions to \(name) on \(flow.target): \(failure)")
+            let failures = try await targetAdmin.createPartitions(toGrow)
+            for (name, count) in toGrow {
+                if let failure = failures[name] {
+                    logger.error("cannot add partitions to \(name) on \(flow.target): \(failure)")
+                    let current = targetMetadata.topics[name]?.partitions.count ?? 0
+                    for key in mappings.keys where mappings[key]!.targetTopic == name { mappings[key]!.targetPartitions = current }
+                } else {
+                    logger.info("\(name) on \(flow.target) now has \(count) partitions")
+                }
             }
-            for (name, count) in toGrow { logger.info("\(name) on \(flow.target) now has \(count) partitions") }
         }
         for (name, mapping) in mappings {
             let limit = try? await targetAdmin.describeConfigs(.topic(mapping.targetTopic), keys: ["max.message.bytes"])["max.message.bytes"]?.value.flatMap { Int($0) }
