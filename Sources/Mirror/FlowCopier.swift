@@ -36,6 +36,11 @@ final class FlowCopier: @unchecked Sendable {
     private var lastFlush = NIODeadline.now()
     private let lock = NIOLock()
     private var acked: [TopicPartition: Int64] = [:]
+    /// Batches sent and not yet answered, per partition, and the offset to count as copied once
+    /// they are: records that produce nothing on the target (control and aborted batches,
+    /// records that came from the target) still move the position.
+    private var inFlight: [TopicPartition: Int] = [:]
+    private var passedOver: [TopicPartition: Int64] = [:]
     private var deliveryFailure: KafkaClientError?
     private var counters: FlowStatus
 
@@ -126,7 +131,13 @@ final class FlowCopier: @unchecked Sendable {
             stored[partition] = nil
             stopped.remove(partition)
         }
-        lock.withLock { for partition in partitions { acked[partition] = nil } }
+        lock.withLock {
+            for partition in partitions {
+                acked[partition] = nil
+                inFlight[partition] = nil
+                passedOver[partition] = nil
+            }
+        }
         logger.info("\(flow.name): \(lost ? "lost" : "handed over") \(partitions.sorted().map(\.description).joined(separator: ", "))")
     }
 
@@ -146,7 +157,6 @@ final class FlowCopier: @unchecked Sendable {
             throw error
         }
         for fetch in fetches { try await send(fetch) }
-
         if NIODeadline.now() - lastFlush >= flow.offsetFlushInterval {
             try await flushProgress(only: nil)
         }
@@ -175,6 +185,7 @@ final class FlowCopier: @unchecked Sendable {
             alarm(partition, "cannot copy: \(error)", stop: true)
             return
         }
+        var lastSent: Int64?
         for (outcome, lastOffset) in outcomes {
             lock.withLock {
                 counters.recordsSkipped += Int64(outcome.recordsDropped)
@@ -184,14 +195,32 @@ final class FlowCopier: @unchecked Sendable {
                 let isLast = index == outcome.batches.count - 1
                 let bytes = Int64(batch.readableBytes)
                 let records = Int64((try? RecordBatchView(bytes: batch))?.recordCount ?? 0)
+                lock.withLock { inFlight[partition, default: 0] += 1 }
                 do {
                     try await producer.send(batch: batch, to: destination) { [weak self] result in
                         self?.delivered(result, partition: partition, lastOffset: isLast ? lastOffset : nil, bytes: bytes, records: records)
                     }
                 } catch {
-                    lock.withLock { if deliveryFailure == nil { deliveryFailure = error } }
+                    lock.withLock {
+                        inFlight[partition, default: 1] -= 1
+                        if deliveryFailure == nil { deliveryFailure = error }
+                    }
                     return
                 }
+                if isLast { lastSent = lastOffset }
+            }
+        }
+        if fetch.nextOffset - 1 != lastSent { passOver(partition, through: fetch.nextOffset - 1) }
+    }
+
+    /// Counts offsets up to `offset` as copied once everything sent before them is answered.
+    private func passOver(_ partition: TopicPartition, through offset: Int64) {
+        lock.withLock {
+            guard deliveryFailure == nil else { return }
+            if inFlight[partition, default: 0] == 0 {
+                acked[partition] = max(acked[partition] ?? -1, offset)
+            } else {
+                passedOver[partition] = max(passedOver[partition] ?? -1, offset)
             }
         }
     }
@@ -202,8 +231,16 @@ final class FlowCopier: @unchecked Sendable {
             case .success:
                 counters.bytes += bytes
                 counters.records += records
+                inFlight[partition, default: 1] -= 1
+                // After a failure, later batches may still land (the producer renumbers past the
+                // gap): positions stay where they were, so the restart copies the gap again.
+                guard deliveryFailure == nil else { return }
                 if let lastOffset { acked[partition] = max(acked[partition] ?? -1, lastOffset) }
+                if inFlight[partition] == 0, let offset = passedOver.removeValue(forKey: partition) {
+                    acked[partition] = max(acked[partition] ?? -1, offset)
+                }
             case .failure(let error):
+                inFlight[partition, default: 1] -= 1
                 if deliveryFailure == nil { deliveryFailure = error }
             }
         }
@@ -218,6 +255,8 @@ final class FlowCopier: @unchecked Sendable {
         producer = KafkaProducer(cluster: target, config: try Self.producerConfig(flow))
         let resume: [TopicPartition: Int64] = lock.withLock {
             deliveryFailure = nil
+            inFlight = [:]
+            passedOver = [:]
             counters.restarts += 1
             return acked
         }

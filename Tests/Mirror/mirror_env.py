@@ -259,3 +259,26 @@ def by_partition(records) -> dict[int, list]:
     for record in records:
         result.setdefault(record[0], []).append(record)
     return result
+
+
+def stored_positions(target: Broker, source_alias: str, topic: str) -> dict[int, int]:
+    """The mirror's progress for `topic` in mm2-offsets.<source>.internal on the target: the last
+    copied source offset per partition (latest record per key wins, as compaction keeps it)."""
+    import json
+    name = f"mm2-offsets.{source_alias}.internal"
+    consumer = Consumer({"bootstrap.servers": target.bootstrap, "group.id": unique("offsets"), "enable.auto.commit": False})
+    consumer.assign([TopicPartition(name, p, 0) for p in range(target.partitions(name))])
+    found: dict[int, int] = {}
+    idle_until = time.monotonic() + 3
+    try:
+        while time.monotonic() < idle_until:
+            for message in consumer.consume(100, 0.3):
+                if message.error() or message.key() is None:
+                    continue
+                idle_until = time.monotonic() + 1.5
+                key = json.loads(message.key())
+                if key[0] == "MirrorSourceConnector" and key[1]["cluster"] == source_alias and key[1]["topic"] == topic:
+                    found[key[1]["partition"]] = json.loads(message.value())["offset"]
+    finally:
+        consumer.close()
+    return found
