@@ -78,7 +78,7 @@ enum MM2Key {
 
     /// Prefixes of connector-level families MirrorMaker 2 passes to Connect (ignored here).
     static let ignoredPrefixes = ["config.providers.", "producer.override.", "consumer.override.", "admin.override.", "errors.",
-                                  "rest.", "access.control.", "ssl.", "sasl."]
+                                  "rest.", "access.control.", "ssl.", "sasl.", "source.cluster.", "target.cluster."]
 
     /// Settings of one cluster (`<alias>.<key>`) that every client of that cluster gets.
     static let clusterClient: Set<String> = [

@@ -6,4 +6,8 @@ struct CommandFailure: Error, CustomStringConvertible {
     init(_ error: Error) {
         description = "\(error)"
     }
+
+    init(message: String) {
+        description = message
+    }
 }

@@ -21,13 +21,13 @@ struct RunCommand: AsyncParsableCommand {
         do {
             text = try String(contentsOfFile: mm2, encoding: .utf8)
         } catch {
-            throw ValidationError("cannot read \(mm2): \(error.localizedDescription)")
+            throw CommandFailure(message: "cannot read \(mm2): \(error.localizedDescription)")
         }
         let configuration: MirrorConfiguration
         do {
             configuration = try MirrorConfiguration(parsing: text)
         } catch {
-            throw ValidationError("\(mm2): \(error)")
+            throw CommandFailure(message: "\(mm2): \(error)")
         }
         let address = try http.map { try BrokerCommand.address($0, option: "--http") }
         try await MirrorRunner.run(configuration, http: address.map { (host: $0.0, port: $0.1) })

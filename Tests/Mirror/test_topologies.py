@@ -106,9 +106,8 @@ def test_broken_configurations_are_refused_in_one_line(tmp_path, text, message):
     path.write_text(text)
     result = subprocess.run([strait_binary(), "run", "--mm2", str(path)], capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1 and message in errors[0], result.stderr
-    assert "Usage" not in result.stderr.split("Error:")[1].splitlines()[0]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:") and message in lines[0], result.stderr
 
 
 def test_embedded_sites_run_in_the_agent(tmp_path, agents):

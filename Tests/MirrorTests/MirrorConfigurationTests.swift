@@ -81,6 +81,10 @@ final class MirrorConfigurationTests: XCTestCase {
         XCTAssertEqual(error(base + "A->B.enabled = true\nA->B.refresh.topics.interval.seconds = 0\n"),
                        "line 5: A->B.refresh.topics.interval.seconds: '0' is not a whole number of at least 1")
         XCTAssertEqual(error(base + "whatever = 1\n"), "line 4: whatever: unknown MirrorMaker 2 setting")
+        for key in ["security.protocol", "A.consumer.security.protocol", "A->B.source.cluster.security.protocol"] {
+            XCTAssertEqual(error(base + "A->B.enabled = true\n\(key) = SASL_SSL\n"),
+                           "line 5: \(key): 'SASL_SSL' is not supported: Strait connects with PLAINTEXT only (no TLS or SASL yet)")
+        }
         XCTAssertEqual(error(base + "A.whatever = 1\n"), "line 4: A.whatever: unknown cluster setting")
         XCTAssertEqual(error(base + "A->A.enabled = true\n"), "line 4: A->A.enabled: a flow needs two different clusters")
         XCTAssertEqual(error(base + "A->B.enabled = true\nA->B.offset-syncs.topic.location = nowhere\n"),
