@@ -45,6 +45,9 @@ final class GroupMember: @unchecked Sendable {
     private var fatal: KafkaClientError?
     private var heartbeat: Task<Void, Never>?
     private var closed = false
+    /// Set by the heartbeat task when the coordinator no longer knows this generation; the
+    /// partitions are given up in `ensureActive`, on the caller's task, as every callback is.
+    private var lossPending = false
 
     init(cluster: KafkaCluster, config: ConsumerConfig, group: String, subscription: Subscription, listener: Listener,
          partitionCounts: PartitionCountSource? = nil) {
@@ -79,6 +82,11 @@ final class GroupMember: @unchecked Sendable {
     /// bounds it. One JoinGroup may still take up to the rebalance timeout.
     func ensureActive(deadline: NIODeadline) async throws(KafkaClientError) {
         if let fatal = lock.withLock({ self.fatal }) { throw fatal }
+        let lost: Bool = lock.withLock {
+            defer { lossPending = false }
+            return lossPending
+        }
+        if lost { await resetMembership(lostOwned: true) }
         startHeartbeatIfNeeded()
         while lock.withLock({ needsJoin && !closed }) && NIODeadline.now() < deadline {
             do throws(KafkaClientError) {
@@ -284,15 +292,25 @@ final class GroupMember: @unchecked Sendable {
                     lastSuccess = .now()
                     lock.withLock { needsJoin = true }
                 case .unknownMemberId, .illegalGeneration:
-                    await resetMembership(lostOwned: true)
+                    markLost(generation: generation)
                 case .fencedInstanceId:
                     lock.withLock { fatal = .broker(.fencedInstanceId, context: "Heartbeat \(group)") }
                 default:
                     break
                 }
             } catch {
-                if NIODeadline.now() - lastSuccess > config.sessionTimeout { await resetMembership(lostOwned: true) }
+                if NIODeadline.now() - lastSuccess > config.sessionTimeout { markLost(generation: generation) }
             }
+        }
+    }
+
+    /// Flags the partitions as lost, unless a newer generation was joined since the heartbeat
+    /// that found out went out (its answer is about the old one).
+    private func markLost(generation: Int32) {
+        lock.withLock {
+            guard generationId == generation else { return }
+            lossPending = true
+            needsJoin = true
         }
     }
 
@@ -303,7 +321,10 @@ final class GroupMember: @unchecked Sendable {
             if case .pattern = lock.withLock({ subscription }) { return await matchingTopicsChanged() }
             return false
         }
-        guard let (topics, counts) = try? await subscribedTopics() else { return false }
+        guard let (topics, found) = try? await subscribedTopics() else { return false }
+        // As the assignment counted them: a topic without metadata has no partitions.
+        var counts = found
+        for topic in topics where counts[topic] == nil { counts[topic] = 0 }
         let previous = lock.withLock { assignedCounts }
         return Set(topics) != Set(previous.keys) || counts != previous
     }

@@ -36,6 +36,8 @@ public final class KafkaProducer: @unchecked Sendable {
     private enum Admission {
         case queued(wakeSender: Bool)
         case needsPartitionCount
+        /// The record names a partition beyond the known count: the topic may have grown.
+        case beyondKnownPartitions
         case needsRoom
         case failed(KafkaClientError)
     }
@@ -44,6 +46,7 @@ public final class KafkaProducer: @unchecked Sendable {
     /// The common case takes the lock once and does not suspend.
     public func send(_ record: ProducerRecord, completion: (@Sendable (Result<RecordMetadata, KafkaClientError>) -> Void)? = nil) async throws(KafkaClientError) {
         let timestamp = record.timestamp ?? WallClock.nowMs()
+        var countRefreshed = false
         while true {
             let admission: Admission = lock.withLock {
                 if let refusal = refusalLocked { return .failed(refusal) }
@@ -56,6 +59,7 @@ public final class KafkaProducer: @unchecked Sendable {
                     lastTopic = (record.topic, known)
                 }
                 if let partition = record.partition, partition < 0 || Int(partition) >= partitionCount {
+                    if partition >= 0 && !countRefreshed { return .beyondKnownPartitions }
                     return .failed(.invalidArgument("partition \(partition) of \(record.topic) does not exist (it has \(partitionCount))"))
                 }
                 guard accumulator.hasRoom else { return .needsRoom }
@@ -69,6 +73,9 @@ public final class KafkaProducer: @unchecked Sendable {
                 return
             case .needsPartitionCount:
                 _ = try await partitionCount(of: record.topic)
+            case .beyondKnownPartitions:
+                _ = try await partitionCount(of: record.topic, covering: record.partition)
+                countRefreshed = true
             case .needsRoom:
                 try await waitForRoom()
             case .failed(let error):
@@ -112,7 +119,7 @@ public final class KafkaProducer: @unchecked Sendable {
         }
         guard !view.attributes.isControl, view.recordCount > 0 else { throw .invalidArgument("\(topicPartition): control or empty batches cannot be produced") }
         guard view.sizeInBytes <= config.maxRequestSize else { throw .invalidArgument("\(topicPartition): batch of \(view.sizeInBytes) bytes exceeds max.request.size") }
-        let partitionCount = try await partitionCount(of: topicPartition.topic)
+        let partitionCount = try await partitionCount(of: topicPartition.topic, covering: topicPartition.partition)
         guard topicPartition.partition >= 0, Int(topicPartition.partition) < partitionCount else {
             throw .invalidArgument("partition \(topicPartition) does not exist")
         }
@@ -153,6 +160,20 @@ public final class KafkaProducer: @unchecked Sendable {
     }
 
     // MARK: - Sending side
+
+    /// The partition count, asked of the cluster again when `partition` lies beyond the known
+    /// one: the topic may have gained partitions since it was last looked up.
+    private func partitionCount(of topic: String, covering partition: Int32?) async throws(KafkaClientError) -> Int {
+        let known = try await partitionCount(of: topic)
+        guard let partition, Int(partition) >= known else { return known }
+        let metadata = try await cluster.refreshMetadata(topics: [topic])
+        guard let fresh = metadata.partitionCount(topic), fresh > known else { return known }
+        lock.withLock {
+            partitionCounts[topic] = fresh
+            if lastTopic?.name == topic { lastTopic = (topic, fresh) }
+        }
+        return fresh
+    }
 
     private func partitionCount(of topic: String) async throws(KafkaClientError) -> Int {
         if let known = lock.withLock({ partitionCounts[topic] }) { return known }

@@ -60,7 +60,14 @@ struct CooperativeStickyAssignor: PartitionAssignor {
         // Current owners: a partition claimed twice (a member that missed a rebalance) goes to
         // the claim from the newer generation.
         var owner: [TopicPartition: (member: String, generation: Int32)] = [:]
+        // Every claim, also of topics the claimant no longer subscribes to: such a partition is
+        // still being worked on until its claimant revokes it, so nobody else may get it yet.
+        var claims: [TopicPartition: (member: String, generation: Int32)] = [:]
         for member in ordered {
+            for owned in member.ownedPartitions {
+                if let existing = claims[owned], existing.generation >= member.generationId { continue }
+                claims[owned] = (member.memberId, member.generationId)
+            }
             for owned in member.ownedPartitions where member.topics.contains(owned.topic) && Int(owned.partition) < (partitionCounts[owned.topic] ?? 0) {
                 if let existing = owner[owned], existing.generation >= member.generationId { continue }
                 owner[owned] = (member.memberId, member.generationId)
@@ -90,7 +97,7 @@ struct CooperativeStickyAssignor: PartitionAssignor {
         // A partition whose owner changes is withheld this round: its owner revokes it first.
         for member in ordered {
             assignment[member.memberId] = assignment[member.memberId]!.filter { partition in
-                guard let current = owner[partition] else { return true }
+                guard let current = owner[partition] ?? claims[partition] else { return true }
                 return current.member == member.memberId
             }.sorted()
         }

@@ -11,7 +11,9 @@ import NIOCore
 /// and whenever partitions leave, so a crash re-copies about one interval at most.
 ///
 /// Everything but delivery callbacks runs on the flow's task; the callbacks only touch the
-/// acknowledged positions and the failure flag, under a lock.
+/// acknowledged positions and the failures, under a lock. One copier lives as long as its flow
+/// in this agent, across group memberships, so what it learnt (topic ids, stopped partitions,
+/// alarms) survives a reconnection.
 final class FlowCopier: @unchecked Sendable {
     let flow: FlowSettings
     private let source: KafkaCluster
@@ -26,6 +28,7 @@ final class FlowCopier: @unchecked Sendable {
     /// Where copying started for each owned partition (stored progress + 1, or the log start).
     private var starts: [TopicPartition: Int64] = [:]
     private var stored: [TopicPartition: Int64] = [:]
+    /// Partitions stopped by an alarm; they stay stopped when they come back to this agent.
     private var stopped: Set<TopicPartition> = []
     /// Every source topic id seen, kept when a topic disappears, so a recreated topic is noticed
     /// even when it was gone for a while.
@@ -41,7 +44,10 @@ final class FlowCopier: @unchecked Sendable {
     /// records that came from the target) still move the position.
     private var inFlight: [TopicPartition: Int] = [:]
     private var passedOver: [TopicPartition: Int64] = [:]
-    private var deliveryFailure: KafkaClientError?
+    /// Partitions whose delivery failed: their positions stop moving until the restart.
+    private var failures: [TopicPartition: KafkaClientError] = [:]
+    /// Which producer callbacks belong to: answers from a replaced producer are ignored.
+    private var producerGeneration = 0
     private var counters: FlowStatus
 
     init(flow: FlowSettings, source: KafkaCluster, target: KafkaCluster, store: SourceOffsetStore, logger: Logger) throws(KafkaClientError) {
@@ -85,11 +91,11 @@ final class FlowCopier: @unchecked Sendable {
     /// Owns no partition (nothing to fetch, no progress to write).
     var isIdle: Bool { owned.isEmpty }
 
-    func update(mappings: [String: TopicMapping]) {
+    func update(mappings: [String: TopicMapping]) async {
         for (topic, mapping) in mappings {
             if let known = topicIds[topic], known != .zero, mapping.sourceTopicId != .zero, known != mapping.sourceTopicId {
                 recreatedTopics[topic] = []
-                for partition in owned where partition.topic == topic { recreated(partition) }
+                for partition in owned where partition.topic == topic { await recreated(partition) }
             }
             topicIds[topic] = mapping.sourceTopicId
         }
@@ -113,10 +119,16 @@ final class FlowCopier: @unchecked Sendable {
         try consumer.assign(Array(owned), starts: Dictionary(uniqueKeysWithValues: partitions.map { partition in
             (partition, starts[partition].map { KafkaConsumer.StartPosition.offset($0) } ?? .beginning)
         }))
+        for partition in partitions where stopped.contains(partition) { try? consumer.pause([partition]) }
         logger.info("\(flow.name): copying \(partitions.sorted().map(\.description).joined(separator: ", "))")
-        for partition in partitions where recreatedTopics[partition.topic].map({ !$0.contains(partition.partition) || flow.dataLossPolicy == .stop }) ?? false {
-            recreated(partition)
+        for partition in partitions where recreatedTopics[partition.topic].map({ !$0.contains(partition.partition) }) ?? false {
+            await recreated(partition)
         }
+    }
+
+    /// Gives every partition back (the flow is leaving its group), positions stored.
+    func revokeAll() async {
+        await revoke(owned, lost: false)
     }
 
     /// Stops copying the partitions, waits for what was sent, and stores their positions.
@@ -129,13 +141,13 @@ final class FlowCopier: @unchecked Sendable {
         for partition in partitions {
             starts[partition] = nil
             stored[partition] = nil
-            stopped.remove(partition)
         }
         lock.withLock {
             for partition in partitions {
                 acked[partition] = nil
                 inFlight[partition] = nil
                 passedOver[partition] = nil
+                failures[partition] = nil
             }
         }
         logger.info("\(flow.name): \(lost ? "lost" : "handed over") \(partitions.sorted().map(\.description).joined(separator: ", "))")
@@ -145,16 +157,22 @@ final class FlowCopier: @unchecked Sendable {
 
     /// One round: fetch what is ready, send it, write progress when due.
     func step() async throws(KafkaClientError) {
-        if let failure = lock.withLock({ deliveryFailure }) { try await restart(after: failure) }
+        let failed = lock.withLock { failures }
+        if !failed.isEmpty { try await restart(after: failed) }
         let fetches: [PartitionFetch]
         do {
             fetches = try await consumer.pollBatches(timeout: flow.pollTimeout)
         } catch {
-            if case .offsetOutOfRange(let topic, let partition, let offset) = error {
+            switch error {
+            case .offsetOutOfRange(let topic, let partition, let offset):
                 try await outOfRange(TopicPartition(topic, partition), position: offset)
-                return
+            case .logTruncation(let topic, let partition, let position, let diverging):
+                await lossDetected(TopicPartition(topic, partition),
+                                   message: "the source log was truncated at \(diverging), below the mirror's position \(position)", resumeAt: diverging)
+            default:
+                throw error
             }
-            throw error
+            return
         }
         for fetch in fetches { try await send(fetch) }
         if NIODeadline.now() - lastFlush >= flow.offsetFlushInterval {
@@ -195,15 +213,19 @@ final class FlowCopier: @unchecked Sendable {
                 let isLast = index == outcome.batches.count - 1
                 let bytes = Int64(batch.readableBytes)
                 let records = Int64((try? RecordBatchView(bytes: batch))?.recordCount ?? 0)
-                lock.withLock { inFlight[partition, default: 0] += 1 }
+                let generation: Int = lock.withLock {
+                    inFlight[partition, default: 0] += 1
+                    return producerGeneration
+                }
                 do {
                     try await producer.send(batch: batch, to: destination) { [weak self] result in
-                        self?.delivered(result, partition: partition, lastOffset: isLast ? lastOffset : nil, bytes: bytes, records: records)
+                        self?.delivered(result, partition: partition, lastOffset: isLast ? lastOffset : nil, bytes: bytes, records: records,
+                                        generation: generation)
                     }
                 } catch {
                     lock.withLock {
                         inFlight[partition, default: 1] -= 1
-                        if deliveryFailure == nil { deliveryFailure = error }
+                        if failures[partition] == nil { failures[partition] = error }
                     }
                     return
                 }
@@ -216,7 +238,7 @@ final class FlowCopier: @unchecked Sendable {
     /// Counts offsets up to `offset` as copied once everything sent before them is answered.
     private func passOver(_ partition: TopicPartition, through offset: Int64) {
         lock.withLock {
-            guard deliveryFailure == nil else { return }
+            guard failures[partition] == nil else { return }
             if inFlight[partition, default: 0] == 0 {
                 acked[partition] = max(acked[partition] ?? -1, offset)
             } else {
@@ -225,40 +247,46 @@ final class FlowCopier: @unchecked Sendable {
         }
     }
 
-    private func delivered(_ result: Result<RecordMetadata, KafkaClientError>, partition: TopicPartition, lastOffset: Int64?, bytes: Int64, records: Int64) {
+    private func delivered(_ result: Result<RecordMetadata, KafkaClientError>, partition: TopicPartition, lastOffset: Int64?, bytes: Int64,
+                           records: Int64, generation: Int) {
         lock.withLock {
+            guard generation == producerGeneration else { return }
+            inFlight[partition, default: 1] -= 1
             switch result {
             case .success:
                 counters.bytes += bytes
                 counters.records += records
-                inFlight[partition, default: 1] -= 1
                 // After a failure, later batches may still land (the producer renumbers past the
-                // gap): positions stay where they were, so the restart copies the gap again.
-                guard deliveryFailure == nil else { return }
+                // gap): the position stays where it was, so the restart copies the gap again.
+                guard failures[partition] == nil else { return }
                 if let lastOffset { acked[partition] = max(acked[partition] ?? -1, lastOffset) }
                 if inFlight[partition] == 0, let offset = passedOver.removeValue(forKey: partition) {
                     acked[partition] = max(acked[partition] ?? -1, offset)
                 }
             case .failure(let error):
-                inFlight[partition, default: 1] -= 1
-                if deliveryFailure == nil { deliveryFailure = error }
+                if failures[partition] == nil { failures[partition] = error }
             }
         }
     }
 
     /// After a failed delivery the producer's order can no longer be trusted: close it, and go
-    /// on from the last acknowledged offset with a new one (records after it may be copied twice,
-    /// none is lost).
-    private func restart(after failure: KafkaClientError) async throws(KafkaClientError) {
-        logger.warning("\(flow.name): delivery failed (\(failure)); resuming from the last acknowledged offsets")
+    /// on from the last acknowledged offsets with a new one (records after them may be copied
+    /// twice, none is lost). A partition the target refused for good (the batch is invalid
+    /// there, not merely late) is stopped with an alarm rather than retried forever.
+    private func restart(after failed: [TopicPartition: KafkaClientError]) async throws(KafkaClientError) {
+        logger.warning("\(flow.name): delivery failed (\(failed.map { "\($0.key): \($0.value)" }.sorted().joined(separator: "; "))); resuming from the last acknowledged offsets")
         await producer.close()
-        producer = KafkaProducer(cluster: target, config: try Self.producerConfig(flow))
         let resume: [TopicPartition: Int64] = lock.withLock {
-            deliveryFailure = nil
+            producerGeneration += 1
+            failures = [:]
             inFlight = [:]
             passedOver = [:]
             counters.restarts += 1
             return acked
+        }
+        producer = KafkaProducer(cluster: target, config: try Self.producerConfig(flow))
+        for (partition, error) in failed where !error.isRetriable && owned.contains(partition) {
+            alarm(partition, "the target refused the copy: \(error)", stop: true)
         }
         for partition in owned where !stopped.contains(partition) {
             if let last = resume[partition] ?? stored[partition] {
@@ -284,8 +312,9 @@ final class FlowCopier: @unchecked Sendable {
     // MARK: - Data loss
 
     /// The source no longer has the position: records were deleted before they were copied
-    /// (retention, DeleteRecords) or the log is shorter than the position (the topic was
-    /// recreated or truncated). Always an alarm; then stop or skip as the flow says.
+    /// (retention, DeleteRecords) or the log ends below the position (truncated, or recreated).
+    /// Always an alarm; then stop or skip as the flow says. An answer that no longer holds (the
+    /// position is in range again) only moves the fetch back to the position.
     private func outOfRange(_ partition: TopicPartition, position: Int64) async throws(KafkaClientError) {
         // A stopped partition, or an answer to a fetch from before a skip: already dealt with.
         guard !stopped.contains(partition), consumer.position(partition).map({ $0 == position }) ?? true else { return }
@@ -293,30 +322,43 @@ final class FlowCopier: @unchecked Sendable {
         let earliest = try await admin.listOffsets([partition: .earliest])[partition]?.offset ?? 0
         let latest = try await admin.listOffsets([partition: .latest])[partition]?.offset ?? 0
         let at = consumer.position(partition) ?? position
-        let message = at < earliest
-            ? "the source deleted offsets \(at) to \(earliest - 1) before they were copied"
-            : "the source log ends at \(latest), below the mirror's position \(at) (topic recreated or truncated)"
-        lossDetected(partition, message: message, resumeAt: earliest)
+        if at >= earliest && at <= latest {
+            try consumer.seek(partition, to: at)
+        } else if at < earliest {
+            await lossDetected(partition, message: "the source deleted offsets \(at) to \(earliest - 1) before they were copied", resumeAt: earliest)
+        } else {
+            await lossDetected(partition, message: "the source log ends at \(latest), below the mirror's position \(at) (truncated or recreated)",
+                               resumeAt: latest)
+        }
     }
 
-    private func recreated(_ partition: TopicPartition) {
+    private func recreated(_ partition: TopicPartition) async {
         recreatedTopics[partition.topic, default: []].insert(partition.partition)
-        lossDetected(partition, message: "the source topic was recreated (new topic id)", resumeAt: nil)
+        let earliest = try? await KafkaAdmin(cluster: source).listOffsets([partition: .earliest])[partition]?.offset
+        await lossDetected(partition, message: "the source topic was recreated (new topic id)", resumeAt: earliest ?? 0)
     }
 
-    private func lossDetected(_ partition: TopicPartition, message: String, resumeAt: Int64?) {
+    private func lossDetected(_ partition: TopicPartition, message: String, resumeAt: Int64) async {
         lock.withLock { counters.dataLossEvents += 1 }
         switch flow.dataLossPolicy {
         case .stop:
             alarm(partition, message + "; partition stopped (data.loss.policy=stop)", stop: true)
         case .skip:
-            alarm(partition, message + "; going on from the oldest record left (data.loss.policy=skip)", stop: false)
-            if let resumeAt {
-                try? consumer.seek(partition, to: resumeAt)
-            } else {
-                try? consumer.seekToBeginning([partition])
-            }
+            alarm(partition, message + "; going on from offset \(resumeAt) (data.loss.policy=skip)", stop: false)
+            await rewind(partition, to: resumeAt)
         }
+    }
+
+    /// Moves a partition's copy to `offset`, backwards too: the position is stored at once, so
+    /// neither a crash nor a handover resumes from the old, higher one.
+    private func rewind(_ partition: TopicPartition, to offset: Int64) async {
+        await producer.flush()
+        lock.withLock {
+            acked[partition] = offset - 1
+            passedOver[partition] = nil
+        }
+        try? consumer.seek(partition, to: offset)
+        if (try? await store.store([partition: offset - 1])) != nil { stored[partition] = offset - 1 }
     }
 
     private func alarm(_ partition: TopicPartition, _ message: String, stop: Bool) {
@@ -331,10 +373,9 @@ final class FlowCopier: @unchecked Sendable {
         }
     }
 
-    /// Sends what is queued, stores the final positions, and closes the clients.
+    /// Stores the final positions of what is still owned and closes the clients.
     func close() async {
-        await producer.flush()
-        try? await flushProgress(only: nil)
+        await revokeAll()
         await producer.close()
         await consumer.close()
     }

@@ -1,7 +1,7 @@
 /// MirrorMaker 2's identity policy: topics keep their names (for migrations and aggregation).
 /// Names no longer tell where a topic came from, so cycles are stopped per record by the
-/// `strait.origin` header instead (see `RecordOrigin`). Heartbeats keep the default naming,
-/// as in MM2, so topology can still be traced.
+/// `strait.origin` header instead (see `RecordOrigin`). Topics whose names end in `heartbeats`
+/// keep the default naming, as in MM2, so topology can still be traced.
 public struct IdentityReplicationPolicy: ReplicationPolicy {
     private let heartbeatNaming: DefaultReplicationPolicy
 
@@ -12,14 +12,18 @@ public struct IdentityReplicationPolicy: ReplicationPolicy {
     public var internalSeparator: String { heartbeatNaming.internalSeparator }
 
     public func formatRemoteTopic(sourceAlias: String, topic: String) -> String {
-        heartbeatNaming.isHeartbeatsTopic(topic) ? heartbeatNaming.formatRemoteTopic(sourceAlias: sourceAlias, topic: topic) : topic
+        looksLikeHeartbeats(topic) ? heartbeatNaming.formatRemoteTopic(sourceAlias: sourceAlias, topic: topic) : topic
     }
 
     public func topicSource(_ topic: String) -> String? {
-        heartbeatNaming.isHeartbeatsTopic(topic) ? heartbeatNaming.topicSource(topic) : nil
+        looksLikeHeartbeats(topic) ? heartbeatNaming.topicSource(topic) : nil
     }
 
     public func upstreamTopic(_ topic: String) -> String? {
-        heartbeatNaming.isHeartbeatsTopic(topic) ? heartbeatNaming.upstreamTopic(topic) : nil
+        looksLikeHeartbeats(topic) ? heartbeatNaming.upstreamTopic(topic) : nil
+    }
+
+    private func looksLikeHeartbeats(_ topic: String) -> Bool {
+        topic.hasSuffix(heartbeatsTopic)
     }
 }

@@ -69,7 +69,7 @@ public struct MirrorConfiguration: Sendable {
                 for alias in [source, target] where clusters[alias]?.client.bootstrapServers.isEmpty ?? true {
                     throw MirrorConfigError(key: "\(alias).bootstrap.servers", "missing for the enabled flow \(source)->\(target)")
                 }
-                flows.append(try Self.flow(source: source, target: target, lookup, aliases: aliases, clusters: clusters))
+                flows.append(try Self.flow(source: source, target: target, lookup, own: own, aliases: aliases, clusters: clusters))
             }
         }
         self.clusters = clusters
@@ -197,7 +197,7 @@ public struct MirrorConfiguration: Sendable {
         value.flatMap { Bool($0.trimmingWhitespace().lowercased()) }
     }
 
-    private static func flow(source: String, target: String, _ lookup: [String: String], aliases: [String],
+    private static func flow(source: String, target: String, _ lookup: [String: String], own: [String: String], aliases: [String],
                              clusters: [String: ClusterSettings]) throws(MirrorConfigError) -> FlowSettings {
         func number(_ key: String, _ fallback: Int64) -> Int64 { lookup[key].flatMap { Int64($0.trimmingWhitespace()) } ?? fallback }
         func seconds(_ key: String, _ fallback: Int64) -> TimeAmount { .seconds(number(key, fallback)) }
@@ -206,7 +206,7 @@ public struct MirrorConfiguration: Sendable {
             for key in keys { if let value = lookup[key] { return NameFilter.list(value) } }
             return fallback
         }
-        let separator = lookup["replication.policy.separator"] ?? "."
+        let separator = lookup["replication.policy.separator"]?.trimmingWhitespace() ?? "."
         let separatorInInternal = bool("replication.policy.internal.topic.separator.enabled", true)
         let policy: any ReplicationPolicy
         switch lookup["replication.policy.class"]?.trimmingWhitespace() ?? defaultPolicyClass {
@@ -221,9 +221,11 @@ public struct MirrorConfiguration: Sendable {
         case let other:
             throw MirrorConfigError(key: "replication.policy.class", "'\(other)' is not supported: use \(defaultPolicyClass), \(identityPolicyClass) or \(templatePolicyClass)")
         }
+        // Top-level client settings are already in the clusters' (which win over them, as in
+        // MM2); the flow's own override both.
         var consumer = clusters[source]?.consumer ?? [:]
         var producer = clusters[target]?.producer ?? [:]
-        for (key, value) in lookup {
+        for (key, value) in own {
             switch clientRole(key) {
             case (.consumer, let setting)?: consumer[setting] = value
             case (.producer, let setting)?: producer[setting] = value

@@ -32,29 +32,39 @@ final class ReplicationFlow: Sendable {
     private var stopping: Bool { state.withLockedValue { $0.stopping } }
 
     /// Runs until `stop`; retries what fails, so a cluster that is away only delays the flow.
+    /// The copier outlives each attempt (it keeps the topic ids, stopped partitions and alarms).
     func run() async {
-        while !stopping {
-            do throws(KafkaClientError) {
-                try await runOnce()
-            } catch {
-                logger.error("\(flow.name): \(error); retrying in 1 s")
-                try? await Task.sleep(nanoseconds: 1_000_000_000)
+        let store = SourceOffsetStore(cluster: target, topic: flow.offsetsTopic, sourceAlias: flow.source)
+        do throws(KafkaClientError) {
+            let copier = try FlowCopier(flow: flow, source: source, target: target, store: store, logger: logger)
+            while !stopping {
+                do throws(KafkaClientError) {
+                    try await runOnce(copier, store)
+                } catch {
+                    logger.error("\(flow.name): \(error); retrying in 1 s")
+                    try? await Task.sleep(nanoseconds: 1_000_000_000)
+                }
             }
+            await copier.close()
+            publish(copier.status)
+        } catch {
+            logger.error("\(flow.name): \(error)")
         }
+        await store.close()
         logger.info("\(flow.name) stopped: \(status.summary)")
         await source.close()
         await target.close()
     }
 
-    private func runOnce() async throws(KafkaClientError) {
-        let store = SourceOffsetStore(cluster: target, topic: flow.offsetsTopic, sourceAlias: flow.source)
+    /// One membership of the work group: joins, copies what it is given, and on the way out
+    /// (stop or failure) hands everything back with positions stored, then leaves.
+    private func runOnce(_ copier: FlowCopier, _ store: SourceOffsetStore) async throws(KafkaClientError) {
         try await store.ensureTopic(replicationFactor: flow.offsetStorageReplicationFactor)
         let topics = TopicSynchronizer(flow: flow, source: source, target: target, logger: logger)
         var mappings = try await topics.sync(syncConfigs: true)
         var lastTopicSync = NIODeadline.now()
         var lastConfigSync = NIODeadline.now()
-        let copier = try FlowCopier(flow: flow, source: source, target: target, store: store, logger: logger)
-        copier.update(mappings: mappings)
+        await copier.update(mappings: mappings)
         let failure = FailureBox()
         let member = try WorkGroupMember(
             coordinatorCluster: target, config: workGroupConfig(), topics: Set(mappings.keys), partitionCounts: source,
@@ -67,7 +77,6 @@ final class ReplicationFlow: Sendable {
                             },
                             revoked: { await copier.revoke($0, lost: false) },
                             lost: { await copier.revoke($0, lost: true) }))
-        defer { publish(copier.status) }
         do throws(KafkaClientError) {
             while !stopping {
                 // Without partitions there is nothing to fetch: spend the time joining instead.
@@ -86,7 +95,7 @@ final class ReplicationFlow: Sendable {
                     let fresh = try await topics.sync(syncConfigs: configsDue)
                     lastTopicSync = .now()
                     if configsDue { lastConfigSync = lastTopicSync }
-                    copier.update(mappings: fresh)
+                    await copier.update(mappings: fresh)
                     if Set(fresh.keys) != Set(mappings.keys) {
                         logger.info("\(flow.name): now replicating \(fresh.keys.sorted().joined(separator: ", "))")
                         member.update(topics: Set(fresh.keys))
@@ -95,14 +104,14 @@ final class ReplicationFlow: Sendable {
                 }
             }
         } catch {
-            await copier.close()
+            await copier.revokeAll()
             await member.leave()
-            await store.close()
+            publish(copier.status)
             throw error
         }
-        await copier.close()
+        await copier.revokeAll()
         await member.leave()
-        await store.close()
+        publish(copier.status)
     }
 
     private func workGroupConfig() -> ConsumerConfig {
