@@ -25,8 +25,8 @@ final class FlowCopier: @unchecked Sendable {
     private var producer: KafkaProducer
     private var mappings: [String: TopicMapping] = [:]
     private var owned: Set<TopicPartition> = []
-    /// Where copying started for each owned partition (stored progress + 1, or the log start).
-    private var starts: [TopicPartition: Int64] = [:]
+    /// The last position written to the offsets topic per owned partition (copying resumes
+    /// after it, or at the log start when there is none).
     private var stored: [TopicPartition: Int64] = [:]
     /// Partitions stopped by an alarm; they stay stopped when they come back to this agent.
     private var stopped: Set<TopicPartition> = []
@@ -109,15 +109,10 @@ final class FlowCopier: @unchecked Sendable {
         let progress = try await store.load()
         for partition in partitions {
             owned.insert(partition)
-            if let last = progress[partition] {
-                stored[partition] = last
-                starts[partition] = last + 1
-            } else {
-                starts[partition] = nil
-            }
+            stored[partition] = progress[partition]
         }
         try consumer.assign(Array(owned), starts: Dictionary(uniqueKeysWithValues: partitions.map { partition in
-            (partition, starts[partition].map { KafkaConsumer.StartPosition.offset($0) } ?? .beginning)
+            (partition, stored[partition].map { KafkaConsumer.StartPosition.offset($0 + 1) } ?? .beginning)
         }))
         for partition in partitions where stopped.contains(partition) { try? consumer.pause([partition]) }
         logger.info("\(flow.name): copying \(partitions.sorted().map(\.description).joined(separator: ", "))")
@@ -138,10 +133,7 @@ final class FlowCopier: @unchecked Sendable {
         try? consumer.assign(Array(owned))
         await producer.flush()
         if !lost { try? await flushProgress(only: partitions) }
-        for partition in partitions {
-            starts[partition] = nil
-            stored[partition] = nil
-        }
+        for partition in partitions { stored[partition] = nil }
         lock.withLock {
             for partition in partitions {
                 acked[partition] = nil
@@ -291,8 +283,6 @@ final class FlowCopier: @unchecked Sendable {
         for partition in owned where !stopped.contains(partition) {
             if let last = resume[partition] ?? stored[partition] {
                 try consumer.seek(partition, to: last + 1)
-            } else if let start = starts[partition] {
-                try consumer.seek(partition, to: start)
             } else {
                 try consumer.seekToBeginning([partition])
             }

@@ -77,6 +77,7 @@ final class ReplicationFlow: Sendable {
                             },
                             revoked: { await copier.revoke($0, lost: false) },
                             lost: { await copier.revoke($0, lost: true) }))
+        var ended: KafkaClientError?
         do throws(KafkaClientError) {
             while !stopping {
                 // Without partitions there is nothing to fetch: spend the time joining instead.
@@ -104,14 +105,12 @@ final class ReplicationFlow: Sendable {
                 }
             }
         } catch {
-            await copier.revokeAll()
-            await member.leave()
-            publish(copier.status)
-            throw error
+            ended = error
         }
         await copier.revokeAll()
         await member.leave()
         publish(copier.status)
+        if let ended { throw ended }
     }
 
     private func workGroupConfig() -> ConsumerConfig {

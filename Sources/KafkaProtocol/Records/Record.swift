@@ -115,25 +115,24 @@ private struct RawRecordReader {
     }
 
     mutating func varint(_ field: StaticString) throws(KafkaCodecError) -> Int32 {
-        var result: UInt32 = 0
-        var shift: UInt32 = 0
-        while true {
-            let next = try byte(field)
-            if shift == 28 && next > 0x0F { throw .malformedVarint }
-            result |= UInt32(next & 0x7F) << shift
-            if next & 0x80 == 0 { return Int32(bitPattern: (result >> 1) ^ (0 &- (result & 1))) }
-            shift += 7
-        }
+        // A varint's value fits 32 bits, and zigzag decoding commutes with dropping the rest.
+        Int32(truncatingIfNeeded: try zigzag(field, lastShift: 28, lastByteMax: 0x0F))
     }
 
     mutating func varlong(_ field: StaticString) throws(KafkaCodecError) -> Int64 {
+        Int64(bitPattern: try zigzag(field, lastShift: 63, lastByteMax: 0x01))
+    }
+
+    /// Little-endian base-128 groups, then zigzag decoding; the byte at `lastShift` may hold no
+    /// more than `lastByteMax` (the bits that still fit), as Kafka checks.
+    private mutating func zigzag(_ field: StaticString, lastShift: UInt64, lastByteMax: UInt8) throws(KafkaCodecError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
             let next = try byte(field)
-            if shift == 63 && next > 0x01 { throw .malformedVarint }
+            if shift == lastShift && next > lastByteMax { throw .malformedVarint }
             result |= UInt64(next & 0x7F) << shift
-            if next & 0x80 == 0 { return Int64(bitPattern: (result >> 1) ^ (0 &- (result & 1))) }
+            if next & 0x80 == 0 { return (result >> 1) ^ (0 &- (result & 1)) }
             shift += 7
         }
     }
