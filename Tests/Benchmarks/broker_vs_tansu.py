@@ -51,7 +51,6 @@ import shlex
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,26 +63,18 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from confluent_kafka.admin import AdminClient, NewTopic
 import confluent_kafka
 
+from bench_host import (CLK_TCK, BenchError, free_port, host_busy_seconds, median, parse_cpu_list,
+                        proc_stat_fields, proc_vmrss_kb)
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 SIZES = {"100B": 100, "1KB": 1024}
-
-
-class BenchError(RuntimeError):
-    """A benchmark step failed; the message says what was seen."""
 
 
 # --------------------------------------------------------------------------------------------
 # Broker processes
 # --------------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def tansu_binary(explicit: str | None) -> str | None:
     if explicit:
@@ -103,33 +94,9 @@ def tansu_binary(explicit: str | None) -> str | None:
 
 
 def proc_cpu_seconds(pid: int) -> tuple[float, float, int]:
-    """(user CPU s, system CPU s, minor page faults) of a process, all threads, /proc/<pid>/stat."""
-    with open(f"/proc/{pid}/stat", "rb") as f:
-        data = f.read()
-    fields = data[data.rindex(b")") + 2:].split()
-    # fields[0] is field 3 (state); minflt is field 10, utime field 14, stime field 15.
+    """(user CPU s, system CPU s, minor page faults) of a process, all threads."""
+    fields = proc_stat_fields(pid)
     return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK, int(fields[7])
-
-
-def proc_vmrss_kb(pid: int) -> int | None:
-    """VmRSS (kB) from /proc/<pid>/status, None once the process is gone."""
-    try:
-        with open(f"/proc/{pid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"VmRSS:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
-def host_busy_seconds() -> float:
-    """CPU-seconds all CPUs spent busy (not idle/iowait) since boot, from /proc/stat."""
-    with open("/proc/stat", "rb") as f:
-        fields = f.readline().split()
-    # cpu user nice system idle iowait irq softirq steal guest guest_nice
-    values = [int(v) for v in fields[1:9]]
-    return (sum(values) - values[3] - values[4]) / CLK_TCK
 
 
 def thread_cpu(pid: int) -> dict[str, float]:
@@ -716,11 +683,6 @@ def _du(path: Path) -> int:
 # Report
 # --------------------------------------------------------------------------------------------
 
-def median(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
-
-
 def summarize(runs: list[dict], brokers: list[str]) -> dict:
     summary: dict = {}
     for label in SIZES:
@@ -861,17 +823,6 @@ def parse_args(argv=None):
         if b not in ("strait", "tansu"):
             p.error(f"unknown broker {b!r}")
     return args
-
-
-def parse_cpu_list(text: str) -> set[int]:
-    cpus: set[int] = set()
-    for part in text.split(","):
-        if "-" in part:
-            lo, hi = part.split("-")
-            cpus.update(range(int(lo), int(hi) + 1))
-        elif part:
-            cpus.add(int(part))
-    return cpus
 
 
 def setup_pinning(args) -> str:

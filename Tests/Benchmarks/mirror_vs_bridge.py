@@ -83,7 +83,6 @@ import shlex
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -97,17 +96,15 @@ from confluent_kafka import (OFFSET_BEGINNING, TIMESTAMP_NOT_AVAILABLE, Consumer
 from confluent_kafka.admin import AdminClient, NewTopic
 import confluent_kafka
 
+from bench_host import (CLK_TCK, BenchError, free_port, host_busy_seconds, median, parse_cpu_list,
+                        proc_stat_fields, proc_vmrss_kb)
+
 HERE = Path(__file__).resolve()
 REPO = HERE.parents[2]
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 CASES = (("100B", 100), ("1KB", 1024))
 STOP_WAIT_S = 15.0
 SEND_TIME_DIGITS = 20  # a latency record's value: send time (ns), sequence number, padding
 SEQUENCE_DIGITS = 10
-
-
-class BenchError(RuntimeError):
-    """A benchmark step failed; the message says what was seen."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -260,29 +257,13 @@ def paced_producer(argv: list[str]) -> int:
 # Processes
 # --------------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def proc_cpu_seconds(pid: int) -> float | None:
-    """utime+stime of a process (all threads) from /proc, None once it is gone."""
+    """utime+stime of a process (all threads), None once it is gone."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
+        fields = proc_stat_fields(pid)
     except OSError:
         return None
-    fields = data[data.rindex(b")") + 2:].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def host_busy_seconds() -> float:
-    """CPU-seconds all CPUs spent busy (not idle/iowait) since boot, from /proc/stat."""
-    with open("/proc/stat", "rb") as f:
-        fields = f.readline().split()
-    values = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
-    return (sum(values) - values[3] - values[4]) / CLK_TCK
 
 
 def self_cpu_seconds() -> float:
@@ -291,14 +272,8 @@ def self_cpu_seconds() -> float:
 
 
 def proc_rss_mb(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
+    kb = proc_vmrss_kb(pid)
+    return None if kb is None else kb / 1024
 
 
 class Process:
@@ -839,11 +814,6 @@ def latency_case(args, source: Broker, target: Broker, kind: str, rep: int, work
 # Summary
 # --------------------------------------------------------------------------------------------
 
-def median(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
-
-
 def summarize(backlog: list[dict], latency: list[dict]) -> dict:
     summary: dict = {"backlog": {}, "latency": {}}
     for label, size in CASES:
@@ -919,17 +889,6 @@ def markdown(summary: dict, args) -> str:
 # --------------------------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------------------------
-
-def parse_cpu_list(text: str) -> set[int]:
-    cpus: set[int] = set()
-    for part in text.split(","):
-        if "-" in part:
-            lo, hi = part.split("-")
-            cpus.update(range(int(lo), int(hi) + 1))
-        elif part:
-            cpus.add(int(part))
-    return cpus
-
 
 def setup_pinning(args) -> str:
     available = sorted(os.sched_getaffinity(0))
