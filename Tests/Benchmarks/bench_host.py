@@ -4,6 +4,7 @@ host-wide CPU and memory from /proc, CPU lists for pinning, and medians over rep
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import statistics
 
@@ -64,3 +65,22 @@ def parse_cpu_list(text: str) -> set[int]:
 def median(values):
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
+
+
+def choose_broker_cpus(args) -> str | None:
+    """Settles `args.broker_cpus` for `--no-pin`/`--broker-cpus`: None (and why not, returned)
+    when brokers cannot be pinned apart, else the given list or the last CPU."""
+    available = sorted(os.sched_getaffinity(0))
+    reason = None
+    if args.no_pin:
+        reason = "no (--no-pin)"
+    elif not shutil.which("taskset"):
+        reason = "no (taskset not found)"
+    elif len(available) < 2:
+        reason = f"no (only {len(available)} CPU available)"
+    if reason:
+        args.broker_cpus = None
+        return reason
+    if not args.broker_cpus:
+        args.broker_cpus = str(available[-1])
+    return None

@@ -63,8 +63,8 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from confluent_kafka.admin import AdminClient, NewTopic
 import confluent_kafka
 
-from bench_host import (CLK_TCK, BenchError, free_port, host_busy_seconds, median, parse_cpu_list,
-                        proc_stat_fields, proc_vmrss_kb)
+from bench_host import (CLK_TCK, BenchError, choose_broker_cpus, free_port, host_busy_seconds, median,
+                        parse_cpu_list, proc_stat_fields, proc_vmrss_kb)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -826,18 +826,10 @@ def parse_args(argv=None):
 
 
 def setup_pinning(args) -> str:
+    refused = choose_broker_cpus(args)
+    if refused:
+        return refused
     available = sorted(os.sched_getaffinity(0))
-    if args.no_pin:
-        args.broker_cpus = None
-        return "no (--no-pin)"
-    if not shutil.which("taskset"):
-        args.broker_cpus = None
-        return "no (taskset not found)"
-    if len(available) < 2:
-        args.broker_cpus = None
-        return f"no (only {len(available)} CPU available)"
-    if not args.broker_cpus:
-        args.broker_cpus = str(available[-1])
     broker_set = parse_cpu_list(args.broker_cpus)
     client_set = parse_cpu_list(args.client_cpus) if args.client_cpus else \
         set(available) - broker_set

@@ -96,8 +96,8 @@ from confluent_kafka import (OFFSET_BEGINNING, TIMESTAMP_NOT_AVAILABLE, Consumer
 from confluent_kafka.admin import AdminClient, NewTopic
 import confluent_kafka
 
-from bench_host import (CLK_TCK, BenchError, free_port, host_busy_seconds, median, parse_cpu_list,
-                        proc_stat_fields, proc_vmrss_kb)
+from bench_host import (CLK_TCK, BenchError, choose_broker_cpus, free_port, host_busy_seconds, median,
+                        parse_cpu_list, proc_stat_fields, proc_vmrss_kb)
 
 HERE = Path(__file__).resolve()
 REPO = HERE.parents[2]
@@ -891,18 +891,10 @@ def markdown(summary: dict, args) -> str:
 # --------------------------------------------------------------------------------------------
 
 def setup_pinning(args) -> str:
+    refused = choose_broker_cpus(args)
+    if refused:
+        return refused
     available = sorted(os.sched_getaffinity(0))
-    if args.no_pin:
-        args.broker_cpus = None
-        return "no (--no-pin)"
-    if not shutil.which("taskset"):
-        args.broker_cpus = None
-        return "no (taskset not found)"
-    if len(available) < 2:
-        args.broker_cpus = None
-        return f"no (only {len(available)} CPU available)"
-    if not args.broker_cpus:
-        args.broker_cpus = str(available[-1])
     others = set(available) - parse_cpu_list(args.broker_cpus) or set(available)
     os.sched_setaffinity(0, others)  # the contenders, producers and librdkafka threads inherit it
     return (f"yes: both brokers on CPU {args.broker_cpus} (taskset -c); this process, the contenders and "
