@@ -28,8 +28,15 @@ struct BatchForwarder {
         }
     }
 
+    /// A batch to produce, and which source offsets its records came from: runs whose target
+    /// offsets count from the batch's first record (the target assigns the base).
+    struct Outgoing {
+        var bytes: ByteBuffer
+        var runs: [OffsetRun]
+    }
+
     struct Outcome {
-        var batches: [ByteBuffer] = []
+        var batches: [Outgoing] = []
         var rewritten = false
         var recordsDropped = 0
     }
@@ -40,7 +47,7 @@ struct BatchForwarder {
         let contiguous = Int64(batch.lastOffsetDelta) + 1 == Int64(batch.recordCount)
         if contiguous && batch.baseOffset >= position && batch.attributes.timestampType == .createTime && !tracksOrigin
             && batch.sizeInBytes <= limit {
-            return Outcome(batches: [batch.bytes])
+            return Outcome(batches: [Outgoing(bytes: batch.bytes, runs: [OffsetRun(sourceOffset: batch.baseOffset, targetOffset: 0, span: Int64(batch.recordCount))])])
         }
         let records: [Record]
         do {
@@ -67,14 +74,16 @@ struct BatchForwarder {
         var outcome = Outcome(rewritten: true, recordsDropped: dropped)
         let attributes = RecordBatchAttributes(compression: batch.attributes.compression ?? .none)
         var builder: RecordBatchBuilder?
+        var offsets: [Int64] = []
         func finish() throws(Failure) {
             guard let current = builder, current.recordCount > 0 else { return }
             do {
-                outcome.batches.append(try current.build(attributes: attributes))
+                outcome.batches.append(Outgoing(bytes: try current.build(attributes: attributes), runs: Self.runs(of: offsets)))
             } catch {
                 throw .corrupt(offset: batch.baseOffset, "\(error)")
             }
             builder = nil
+            offsets = []
         }
         for (timestamp, offset, record) in kept {
             let size = RecordBatchBuilder.estimatedRecordSize(keySize: record.key?.readableBytes, valueSize: record.value?.readableBytes, headers: record.headers)
@@ -82,6 +91,7 @@ struct BatchForwarder {
             if let current = builder, current.sizeInBytes + size > limit { try finish() }
             if builder == nil { builder = RecordBatchBuilder(baseTimestamp: timestamp, capacity: min(limit, batch.sizeInBytes + 64)) }
             builder!.append(timestamp: timestamp, key: record.key, value: record.value, headers: record.headers)
+            offsets.append(offset)
         }
         try finish()
         return outcome
@@ -90,30 +100,46 @@ struct BatchForwarder {
     /// Legacy (magic 0/1) messages of one fetch, as v2 batches.
     func prepare(legacy messages: [LegacyMessage], position: Int64, limit: Int) throws(Failure) -> Outcome {
         var builder = RecordBatchBuilder(baseTimestamp: messages.first?.timestamp ?? 0)
-        var count = 0
+        var offsets: [Int64] = []
         for message in messages where message.offset >= position {
             builder.append(timestamp: message.timestamp, key: message.key, value: message.value,
                            headers: tracksOrigin ? RecordOrigin.adding(source, to: []) : [])
-            count += 1
+            offsets.append(message.offset)
         }
-        guard count > 0 else { return Outcome() }
+        guard let first = offsets.first else { return Outcome() }
         let bytes: ByteBuffer
         do {
             bytes = try builder.build()
         } catch {
-            throw .corrupt(offset: messages[0].offset, "\(error)")
+            throw .corrupt(offset: first, "\(error)")
         }
         let view: RecordBatchView
         do {
             view = try RecordBatchView(bytes: bytes)
         } catch {
-            throw .corrupt(offset: messages[0].offset, "\(error)")
+            throw .corrupt(offset: first, "\(error)")
         }
         // Offsets of the rebuilt batch start at 0; only its size may still need a split.
         var plain = self
         plain.tracksOrigin = false
-        var outcome = view.sizeInBytes <= limit ? Outcome(batches: [bytes]) : try plain.prepare(view, position: 0, limit: limit)
+        var outcome = view.sizeInBytes <= limit ? Outcome(batches: [Outgoing(bytes: bytes, runs: [OffsetRun(sourceOffset: 0, targetOffset: 0, span: Int64(offsets.count))])])
+                                                : try plain.prepare(view, position: 0, limit: limit)
         outcome.rewritten = true
+        // Runs of the rebuilt batch count its records from 0: put the messages' offsets back.
+        for index in outcome.batches.indices {
+            let indexes = outcome.batches[index].runs.flatMap { $0.sourceOffset..<$0.sourceEnd }
+            outcome.batches[index].runs = Self.runs(of: indexes.map { offsets[Int($0)] })
+        }
         return outcome
+    }
+
+    /// The runs of records with these source offsets, written in this order to one batch.
+    static func runs(of offsets: [Int64]) -> [OffsetRun] {
+        var runs: [OffsetRun] = []
+        for (index, offset) in offsets.enumerated() {
+            let next = OffsetRun(sourceOffset: offset, targetOffset: Int64(index), span: 1)
+            if let last = runs.last, last.isContinued(by: next) { runs[runs.count - 1].span += 1 } else { runs.append(next) }
+        }
+        return runs
     }
 }

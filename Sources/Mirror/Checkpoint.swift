@@ -7,7 +7,7 @@ import NIOCore
 /// translated offset on the target) and `metadata` STRING. Java's RemoteClusterUtils reads these.
 public struct Checkpoint: Equatable, Sendable {
     public var group: String
-    /// The topic as named on the source.
+    /// The topic as named on the target (the replica the group would read there), as MM2 writes it.
     public var topic: String
     public var partition: Int32
     public var upstreamOffset: Int64

@@ -19,6 +19,7 @@ final class FlowCopier: @unchecked Sendable {
     private let source: KafkaCluster
     private let target: KafkaCluster
     private let store: SourceOffsetStore
+    private let recorder: OffsetMapRecorder
     private let logger: Logger
     private let forwarder: BatchForwarder
     private var consumer: KafkaConsumer
@@ -50,11 +51,13 @@ final class FlowCopier: @unchecked Sendable {
     private var producerGeneration = 0
     private var counters: FlowStatus
 
-    init(flow: FlowSettings, source: KafkaCluster, target: KafkaCluster, store: SourceOffsetStore, logger: Logger) throws(KafkaClientError) {
+    init(flow: FlowSettings, source: KafkaCluster, target: KafkaCluster, store: SourceOffsetStore, recorder: OffsetMapRecorder,
+         logger: Logger) throws(KafkaClientError) {
         self.flow = flow
         self.source = source
         self.target = target
         self.store = store
+        self.recorder = recorder
         self.logger = logger
         forwarder = BatchForwarder(source: flow.source, target: flow.target, tracksOrigin: flow.policy is IdentityReplicationPolicy)
         consumer = KafkaConsumer(cluster: source, config: try Self.consumerConfig(flow))
@@ -111,6 +114,7 @@ final class FlowCopier: @unchecked Sendable {
             owned.insert(partition)
             stored[partition] = progress[partition]
         }
+        try await recorder.adopt(partitions, positions: progress)
         try consumer.assign(Array(owned), starts: Dictionary(uniqueKeysWithValues: partitions.map { partition in
             (partition, stored[partition].map { KafkaConsumer.StartPosition.offset($0 + 1) } ?? .beginning)
         }))
@@ -134,6 +138,7 @@ final class FlowCopier: @unchecked Sendable {
         await producer.flush()
         if !lost { try? await flushProgress(only: partitions) }
         for partition in partitions { stored[partition] = nil }
+        recorder.forget(partitions)
         lock.withLock {
             for partition in partitions {
                 acked[partition] = nil
@@ -179,6 +184,7 @@ final class FlowCopier: @unchecked Sendable {
             alarm(partition, "cannot copy: \(mapping.targetTopic) on \(flow.target) has only \(mapping.targetPartitions) partitions", stop: true)
             return
         }
+        recorder.sourceEnd(partition, fetch.highWatermark)
         let destination = TopicPartition(mapping.targetTopic, partition.partition)
         let limit = min(mapping.maxMessageBytes, producer.config.maxRequestSize - 128)
         var position = fetch.fetchOffset
@@ -201,17 +207,18 @@ final class FlowCopier: @unchecked Sendable {
                 counters.recordsSkipped += Int64(outcome.recordsDropped)
                 if outcome.rewritten { counters.batchesRewritten += Int64(outcome.batches.count) } else { counters.batchesForwarded += Int64(outcome.batches.count) }
             }
-            for (index, batch) in outcome.batches.enumerated() {
+            for (index, outgoing) in outcome.batches.enumerated() {
                 let isLast = index == outcome.batches.count - 1
-                let bytes = Int64(batch.readableBytes)
-                let records = Int64((try? RecordBatchView(bytes: batch))?.recordCount ?? 0)
+                let bytes = Int64(outgoing.bytes.readableBytes)
+                let runs = outgoing.runs
+                let records = runs.reduce(0) { $0 + $1.span }
                 let generation: Int = lock.withLock {
                     inFlight[partition, default: 0] += 1
                     return producerGeneration
                 }
                 do {
-                    try await producer.send(batch: batch, to: destination) { [weak self] result in
-                        self?.delivered(result, partition: partition, lastOffset: isLast ? lastOffset : nil, bytes: bytes, records: records,
+                    try await producer.send(batch: outgoing.bytes, to: destination) { [weak self] result in
+                        self?.delivered(result, partition: partition, lastOffset: isLast ? lastOffset : nil, runs: runs, bytes: bytes, records: records,
                                         generation: generation)
                     }
                 } catch {
@@ -239,13 +246,16 @@ final class FlowCopier: @unchecked Sendable {
         }
     }
 
-    private func delivered(_ result: Result<RecordMetadata, KafkaClientError>, partition: TopicPartition, lastOffset: Int64?, bytes: Int64,
-                           records: Int64, generation: Int) {
+    private func delivered(_ result: Result<RecordMetadata, KafkaClientError>, partition: TopicPartition, lastOffset: Int64?, runs: [OffsetRun],
+                           bytes: Int64, records: Int64, generation: Int) {
         lock.withLock {
             guard generation == producerGeneration else { return }
             inFlight[partition, default: 1] -= 1
             switch result {
-            case .success:
+            case .success(let metadata):
+                // Where the records landed is a fact even after a failure: a later copy of the
+                // same source offsets supersedes it in the map.
+                recorder.delivered(partition, runs: runs, targetBase: metadata.offset)
                 counters.bytes += bytes
                 counters.records += records
                 // After a failure, later batches may still land (the producer renumbers past the
@@ -294,9 +304,12 @@ final class FlowCopier: @unchecked Sendable {
         lastFlush = .now()
         let current = lock.withLock { acked }
         let changed = current.filter { (partitions?.contains($0.key) ?? owned.contains($0.key)) && stored[$0.key] != $0.value }
+        // The runs first: a stored position promises that the map covers what is below it.
+        try await recorder.flush()
         guard !changed.isEmpty else { return }
         try await store.store(changed)
         stored.merge(changed) { $1 }
+        recorder.stored(changed)
     }
 
     // MARK: - Data loss
@@ -348,7 +361,10 @@ final class FlowCopier: @unchecked Sendable {
             passedOver[partition] = nil
         }
         try? consumer.seek(partition, to: offset)
-        if (try? await store.store([partition: offset - 1])) != nil { stored[partition] = offset - 1 }
+        if (try? await store.store([partition: offset - 1])) != nil {
+            stored[partition] = offset - 1
+            recorder.stored([partition: offset - 1])
+        }
     }
 
     private func alarm(_ partition: TopicPartition, _ message: String, stop: Bool) {

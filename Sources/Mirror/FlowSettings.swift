@@ -28,10 +28,13 @@ public struct FlowSettings: Sendable {
     public var emitCheckpointsInterval: TimeAmount
     public var syncGroupOffsets: Bool
     public var syncGroupOffsetsInterval: TimeAmount
+    public var emitOffsetSyncs: Bool
     public var offsetSyncsOnTarget: Bool
-    public var offsetLagMax: Int64
     public var replicationFactor: Int16
     public var offsetStorageReplicationFactor: Int16
+    public var offsetSyncsReplicationFactor: Int16
+    public var checkpointsReplicationFactor: Int16
+    public var heartbeatsReplicationFactor: Int16
     public var pollTimeout: TimeAmount
     public var offsetFlushInterval: TimeAmount
     public var dataLossPolicy: DataLossPolicy

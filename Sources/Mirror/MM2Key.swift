@@ -65,15 +65,12 @@ enum MM2Key {
         "metrics.recording.level": .ignored, "auto.include.jmx.reporter": .ignored, "plugin.path": .ignored,
     ]
 
-    /// Valid settings that change nothing yet: offset syncs, checkpoints, heartbeats and group
-    /// offset sync arrive with the exact offset translation; Strait copies with one pipelined
-    /// task per flow and agent whatever `tasks.max` says.
+    /// Valid settings that change nothing: Strait writes an offset sync for every partition that
+    /// moved at each progress flush and translates with its own map, so `offset.lag.max` has no
+    /// role; it copies with one pipelined task per flow and agent whatever `tasks.max` says; and
+    /// admin calls use the clusters' request timeout.
     static let withoutEffect: Set<String> = [
-        "tasks.max", "admin.timeout.ms", "groups", "groups.exclude", "groups.blacklist",
-        "refresh.groups.enabled", "refresh.groups.interval.seconds", "emit.heartbeats.enabled", "emit.heartbeats.interval.seconds",
-        "emit.checkpoints.enabled", "emit.checkpoints.interval.seconds", "sync.group.offsets.enabled",
-        "sync.group.offsets.interval.seconds", "emit.offset-syncs.enabled", "offset-syncs.topic.location", "offset.lag.max",
-        "offset-syncs.topic.replication.factor", "checkpoints.topic.replication.factor", "heartbeats.topic.replication.factor",
+        "tasks.max", "admin.timeout.ms", "offset.lag.max",
     ]
 
     /// Prefixes of connector-level families MirrorMaker 2 passes to Connect (ignored here).

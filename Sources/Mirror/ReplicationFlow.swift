@@ -33,13 +33,33 @@ final class ReplicationFlow: Sendable {
 
     /// Runs until `stop`; retries what fails, so a cluster that is away only delays the flow.
     /// The copier outlives each attempt (it keeps the topic ids, stopped partitions and alarms).
+    /// Checkpoints and heartbeats run beside it, on their own task.
     func run() async {
         let store = SourceOffsetStore(cluster: target, topic: flow.offsetsTopic, sourceAlias: flow.source)
+        let offsetSyncs = flow.emitOffsetSyncs
+            ? InternalTopic(cluster: flow.offsetSyncsOnTarget ? target : source, name: flow.policy.offsetSyncsTopic(flow.target)) : nil
+        let recorder = OffsetMapRecorder(store: OffsetMapStore(cluster: target, sourceAlias: flow.source), offsetSyncs: offsetSyncs,
+                                         flowName: flow.name, logger: logger)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.copy(store, recorder) }
+            group.addTask { await self.emit(recorder) }
+        }
+        await store.close()
+        await recorder.close()
+        logger.info("\(flow.name) stopped: \(status.summary)")
+        await source.close()
+        await target.close()
+    }
+
+    private func copy(_ store: SourceOffsetStore, _ recorder: OffsetMapRecorder) async {
         do throws(KafkaClientError) {
-            let copier = try FlowCopier(flow: flow, source: source, target: target, store: store, logger: logger)
+            let copier = try FlowCopier(flow: flow, source: source, target: target, store: store, recorder: recorder, logger: logger)
             while !stopping {
                 do throws(KafkaClientError) {
-                    try await runOnce(copier, store)
+                    try await store.ensureTopic(replicationFactor: flow.offsetStorageReplicationFactor)
+                    try await recorder.ensureTopics(mapReplicationFactor: flow.offsetStorageReplicationFactor,
+                                                    offsetSyncsReplicationFactor: flow.offsetSyncsReplicationFactor)
+                    try await runOnce(copier)
                 } catch {
                     logger.error("\(flow.name): \(error); retrying in 1 s")
                     try? await Task.sleep(nanoseconds: 1_000_000_000)
@@ -50,16 +70,56 @@ final class ReplicationFlow: Sendable {
         } catch {
             logger.error("\(flow.name): \(error)")
         }
-        await store.close()
-        logger.info("\(flow.name) stopped: \(status.summary)")
+    }
+
+    /// Heartbeats and checkpoints, each when due, until `stop`; a failure is logged and the
+    /// work tried again at its next turn.
+    private func emit(_ recorder: OffsetMapRecorder) async {
+        guard flow.emitHeartbeats || flow.emitCheckpoints else { return }
+        let source = KafkaCluster(config: self.source.config)
+        let target = KafkaCluster(config: self.target.config)
+        let checkpoints = CheckpointEmitter(flow: flow, source: source, target: target, recorder: recorder, logger: logger)
+        let heartbeats = HeartbeatEmitter(flow: flow, target: target)
+        var ready = false
+        var nextBeat = NIODeadline.now()
+        var nextRound = NIODeadline.now()
+        var lastFailure: String?
+        while !stopping {
+            do throws(KafkaClientError) {
+                if !ready {
+                    if flow.emitHeartbeats { try await heartbeats.ensureTopic() }
+                    if flow.emitCheckpoints { try await checkpoints.ensureTopic() }
+                    ready = true
+                }
+                if flow.emitHeartbeats && NIODeadline.now() >= nextBeat {
+                    nextBeat = .now() + flow.emitHeartbeatsInterval
+                    try await heartbeats.beat()
+                }
+                if flow.emitCheckpoints && NIODeadline.now() >= nextRound {
+                    nextRound = .now() + Self.checkpointRound
+                    try await checkpoints.round()
+                }
+                lastFailure = nil
+            } catch {
+                // Once per kind of failure, not once per second while a cluster is away.
+                if lastFailure != "\(error)" { logger.warning("\(flow.name): heartbeats and checkpoints: \(error)") }
+                lastFailure = "\(error)"
+            }
+            try? await Task.sleep(nanoseconds: 100_000_000)
+        }
+        await checkpoints.close()
+        await heartbeats.close()
         await source.close()
         await target.close()
     }
 
+    /// How often committed offsets are looked at, so a commit is checkpointed within about a
+    /// second whatever `emit.checkpoints.interval.seconds` says (that one re-emits them all).
+    private static let checkpointRound = TimeAmount.seconds(1)
+
     /// One membership of the work group: joins, copies what it is given, and on the way out
     /// (stop or failure) hands everything back with positions stored, then leaves.
-    private func runOnce(_ copier: FlowCopier, _ store: SourceOffsetStore) async throws(KafkaClientError) {
-        try await store.ensureTopic(replicationFactor: flow.offsetStorageReplicationFactor)
+    private func runOnce(_ copier: FlowCopier) async throws(KafkaClientError) {
         let topics = TopicSynchronizer(flow: flow, source: source, target: target, logger: logger)
         var mappings = try await topics.sync(syncConfigs: true)
         var lastTopicSync = NIODeadline.now()

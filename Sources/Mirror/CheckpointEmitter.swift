@@ -1,0 +1,99 @@
+import KafkaClient
+import KafkaProtocol
+import Logging
+import NIOCore
+
+/// Emits MM2 checkpoints for the source partitions this agent copies: every round (about a
+/// second) it reads the selected groups' committed offsets on the source and writes a
+/// checkpoint for each one that changed, and all of them every `emit.checkpoints.interval`.
+/// Offsets are translated with the offset map as written, and only once the mirror's stored
+/// progress covers them, so a checkpoint never sends a consumer past a record it has not read
+/// nor, after a crash of the mirror, back to records it had. With `sync.group.offsets.enabled`,
+/// checkpoints are also committed to the same groups on the target while those have no members.
+/// Runs on its own task, with its own connections, so the copy never waits for it.
+final class CheckpointEmitter: @unchecked Sendable {
+    private let flow: FlowSettings
+    private let source: KafkaCluster
+    private let target: KafkaCluster
+    private let recorder: OffsetMapRecorder
+    private let topic: InternalTopic
+    private let logger: Logger
+    private var groups: [String] = []
+    private var lastGroupRefresh: NIODeadline?
+    private var lastFull: NIODeadline?
+    private var lastGroupSync = NIODeadline.now()
+    /// What was last written per group and target partition.
+    private var emitted: [String: [TopicPartition: Checkpoint]] = [:]
+
+    init(flow: FlowSettings, source: KafkaCluster, target: KafkaCluster, recorder: OffsetMapRecorder, logger: Logger) {
+        self.flow = flow
+        self.source = source
+        self.target = target
+        self.recorder = recorder
+        self.logger = logger
+        topic = InternalTopic(cluster: target, name: flow.policy.checkpointsTopic(flow.source))
+    }
+
+    func ensureTopic() async throws(KafkaClientError) {
+        try await topic.ensure(partitions: 1, replicationFactor: flow.checkpointsReplicationFactor)
+    }
+
+    func round() async throws(KafkaClientError) {
+        let now = NIODeadline.now()
+        if lastGroupRefresh.map({ flow.refreshGroups && now - $0 >= flow.refreshGroupsInterval }) ?? true {
+            groups = try await KafkaAdmin(cluster: source).listGroups()
+                .filter { ($0.protocolType == "consumer" || $0.protocolType.isEmpty) && flow.groups.matches($0.groupId) }.map(\.groupId)
+            lastGroupRefresh = now
+        }
+        let view = recorder.durable
+        guard !view.coveredEnds.isEmpty else { return }
+        let full = lastFull.map { now - $0 >= flow.emitCheckpointsInterval } ?? true
+        var current: [String: [TopicPartition: Checkpoint]] = [:]
+        var changed: [Checkpoint] = []
+        for group in groups {
+            let committed: [TopicPartition: KafkaCluster.CommittedOffset]
+            do {
+                committed = try await source.committedOffsets(group: group, partitions: nil)
+            } catch {
+                // Deleted since the listing, or its coordinator is moving: next round.
+                continue
+            }
+            for (partition, offset) in committed {
+                guard let translated = view.translate(partition, offset.offset) else { continue }
+                let remote = TopicPartition(flow.policy.formatRemoteTopic(sourceAlias: flow.source, topic: partition.topic), partition.partition)
+                let checkpoint = Checkpoint(group: group, topic: remote.topic, partition: remote.partition, upstreamOffset: offset.offset,
+                                            offset: translated, metadata: offset.metadata ?? "")
+                current[group, default: [:]][remote] = checkpoint
+                if full || emitted[group]?[remote] != checkpoint { changed.append(checkpoint) }
+            }
+        }
+        try await topic.write(changed.map { (0, $0.key, $0.value) })
+        for (group, checkpoints) in current { emitted[group, default: [:]].merge(checkpoints) { $1 } }
+        if full { lastFull = now }
+        if flow.syncGroupOffsets && now - lastGroupSync >= flow.syncGroupOffsetsInterval {
+            lastGroupSync = now
+            for (group, checkpoints) in current { await syncGroup(group, checkpoints) }
+        }
+    }
+
+    /// Commits the checkpoints to the group on the target, if nobody consumes there in it, and
+    /// only where they move its offsets forward (a consumer that already read further on the
+    /// target must not be sent back).
+    private func syncGroup(_ group: String, _ checkpoints: [TopicPartition: Checkpoint]) async {
+        do throws(KafkaClientError) {
+            let admin = KafkaAdmin(cluster: target)
+            guard try await admin.describeGroup(group).members.isEmpty else { return }
+            let existing = try await target.committedOffsets(group: group, partitions: Array(checkpoints.keys))
+            let forward = checkpoints.filter { partition, checkpoint in existing[partition].map { $0.offset < checkpoint.offset } ?? true }
+            guard !forward.isEmpty else { return }
+            try await target.commitOffsets(group: group, offsets: forward.mapValues { KafkaCluster.CommittedOffset(offset: $0.offset, metadata: $0.metadata) })
+        } catch {
+            // Members joined meanwhile (the commit is refused) or the target is away: next time.
+            logger.debug("\(flow.name): group offset sync of \(group) skipped: \(error)")
+        }
+    }
+
+    func close() async {
+        await topic.close()
+    }
+}

@@ -1,0 +1,69 @@
+import KafkaClient
+@testable import Mirror
+import NIOCore
+import XCTest
+
+final class PartitionOffsetMapTests: XCTestCase {
+    private func run(_ source: Int64, _ target: Int64, _ span: Int64) -> OffsetRun {
+        OffsetRun(sourceOffset: source, targetOffset: target, span: span)
+    }
+
+    func testGapsTranslateToTheNextCopiedRecord() {
+        // Source 0-9 copied, 10 a commit marker, 11-14 copied, 15-19 compacted away, 20-21 copied.
+        var map = PartitionOffsetMap()
+        XCTAssertEqual(map.append(run(0, 0, 5)), run(0, 0, 5))
+        XCTAssertEqual(map.append(run(5, 5, 5)), run(0, 0, 10), "a run that carries on grows")
+        _ = map.append(run(11, 10, 4))
+        _ = map.append(run(20, 14, 2))
+        XCTAssertEqual(map.runs.count, 3)
+        XCTAssertEqual(map.translate(0), 0)
+        XCTAssertEqual(map.translate(9), 9)
+        XCTAssertEqual(map.translate(10), 10, "the marker: the next record's copy")
+        XCTAssertEqual(map.translate(11), 10)
+        XCTAssertEqual(map.translate(14), 13)
+        XCTAssertEqual(map.translate(15), 14, "inside the compaction gap")
+        XCTAssertEqual(map.translate(19), 14)
+        XCTAssertEqual(map.translate(21), 15)
+        XCTAssertEqual(map.translate(22), 16, "the end of what was copied")
+        XCTAssertEqual(map.translate(500), 16, "never ahead of what was copied")
+        XCTAssertEqual(PartitionOffsetMap().translate(3), nil)
+    }
+
+    func testTheLastCopyWins() {
+        var map = PartitionOffsetMap()
+        _ = map.append(run(0, 0, 30))
+        // A crash: the restart resumes from the stored position 20 and copies 20-39 again at 30.
+        _ = map.append(run(20, 30, 20))
+        XCTAssertEqual(map.runs, [run(0, 0, 20), run(20, 30, 20)])
+        XCTAssertEqual(map.translate(19), 19)
+        XCTAssertEqual(map.translate(20), 30)
+        XCTAssertEqual(map.translate(25), 35)
+        // A rewind below several runs drops them all.
+        _ = map.append(run(5, 60, 1))
+        XCTAssertEqual(map.runs, [run(0, 0, 5), run(5, 60, 1)])
+        XCTAssertEqual(map.translate(6), 61)
+    }
+
+    func testRecordsReplayInWriteOrder() throws {
+        // A run written twice as it grew, then a restart's run: replaying the records (as read
+        // from the compacted topic) gives the same map as the copier had.
+        let partition = TopicPartition("orders", 2)
+        let records: [OffsetMapRecord] = [.run(partition, run(0, 0, 10)), .run(partition, run(0, 0, 40)), .run(partition, run(35, 50, 5)),
+                                          .sourceEnd(partition, logEnd: 41, timestamp: 1_700_000_000_000)]
+        var map = OffsetMap()
+        for record in records {
+            map.apply(try OffsetMapRecord(key: record.key, value: record.value))
+        }
+        XCTAssertEqual(map.partitions[partition]?.runs, [run(0, 0, 35), run(35, 50, 5)])
+        XCTAssertEqual(map.translate(partition, 40), 55)
+        XCTAssertEqual(map.sourceEnds[partition], .init(logEnd: 41, timestamp: 1_700_000_000_000))
+    }
+
+    func testRecordLayout() throws {
+        let record = OffsetMapRecord.run(TopicPartition("t", 1), run(7, 9, 3))
+        XCTAssertEqual(Array(buffer: record.key), [0, 1, 0x74, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 7])
+        XCTAssertEqual(Array(buffer: record.value), [0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 3])
+        XCTAssertThrowsError(try OffsetMapRecord(key: record.key, value: ByteBuffer(bytes: [0, 1] + Array(repeating: 0, count: 16))), "unknown version")
+        XCTAssertThrowsError(try OffsetMapRecord(key: record.key, value: ByteBuffer(bytes: [0, 0, 0])), "truncated")
+    }
+}
