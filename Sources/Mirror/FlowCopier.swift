@@ -184,7 +184,7 @@ final class FlowCopier: @unchecked Sendable {
             alarm(partition, "cannot copy: \(mapping.targetTopic) on \(flow.target) has only \(mapping.targetPartitions) partitions", stop: true)
             return
         }
-        recorder.sourceEnd(partition, fetch.highWatermark)
+        recorder.sourceBounds(partition, logStart: fetch.logStartOffset, logEnd: fetch.highWatermark)
         let destination = TopicPartition(mapping.targetTopic, partition.partition)
         let limit = min(mapping.maxMessageBytes, producer.config.maxRequestSize - 128)
         var position = fetch.fetchOffset

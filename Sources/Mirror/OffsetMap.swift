@@ -24,6 +24,15 @@ public struct OffsetMap: Sendable {
         }
     }
 
+    /// A deleted map record (a tombstone): its run is gone.
+    public mutating func remove(_ partition: TopicPartition, runStartingAt sourceOffset: Int64) {
+        partitions[partition]?.remove(startingAt: sourceOffset)
+    }
+
+    mutating func prune(_ partition: TopicPartition, below logStart: Int64) -> [OffsetRun] {
+        partitions[partition]?.prune(below: logStart) ?? []
+    }
+
     /// Records copied after everything already mapped for their partition; returns the run as
     /// it now stands (the record to write for it).
     mutating func append(_ partition: TopicPartition, _ run: OffsetRun) -> OffsetRun {

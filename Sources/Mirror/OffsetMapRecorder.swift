@@ -28,8 +28,11 @@ final class OffsetMapRecorder: Sendable {
         var live = OffsetMap()
         var durable = DurableView()
         /// Runs to write, in the order they were made; a run that grew since it was queued is
-        /// replaced in place.
+        /// replaced in place (found through `pendingIndex`, the last entry per partition).
         var pending: [(partition: TopicPartition, run: OffsetRun)] = []
+        var pendingIndex: [TopicPartition: Int] = [:]
+        /// The source's log start and end per partition, as the last fetch told.
+        var logStarts: [TopicPartition: Int64] = [:]
         var sourceEnds: [TopicPartition: Int64] = [:]
         var writtenEnds: [TopicPartition: Int64] = [:]
     }
@@ -80,10 +83,13 @@ final class OffsetMapRecorder: Sendable {
                 state.live.forget(partition)
                 state.durable.map.forget(partition)
                 state.durable.coveredEnds[partition] = nil
+                state.logStarts[partition] = nil
                 state.sourceEnds[partition] = nil
                 state.writtenEnds[partition] = nil
             }
             state.pending.removeAll { partitions.contains($0.partition) }
+            state.pendingIndex = [:]
+            for (index, entry) in state.pending.enumerated() { state.pendingIndex[entry.partition] = index }
         }
     }
 
@@ -93,42 +99,60 @@ final class OffsetMapRecorder: Sendable {
         state.withLockedValue { state in
             for run in runs {
                 let grown = state.live.append(partition, OffsetRun(sourceOffset: run.sourceOffset, targetOffset: targetBase + run.targetOffset, span: run.span))
-                if let index = state.pending.lastIndex(where: { $0.partition == partition }), state.pending[index].run.sourceOffset == grown.sourceOffset {
+                if let index = state.pendingIndex[partition], state.pending[index].run.sourceOffset == grown.sourceOffset {
                     state.pending[index].run = grown
                 } else {
+                    state.pendingIndex[partition] = state.pending.count
                     state.pending.append((partition, grown))
                 }
             }
         }
     }
 
-    func sourceEnd(_ partition: TopicPartition, _ logEnd: Int64) {
-        state.withLockedValue { $0.sourceEnds[partition] = max($0.sourceEnds[partition] ?? 0, logEnd) }
+    /// The source partition's bounds, from a fetch.
+    func sourceBounds(_ partition: TopicPartition, logStart: Int64, logEnd: Int64) {
+        state.withLockedValue { state in
+            state.logStarts[partition] = logStart
+            state.sourceEnds[partition] = logEnd
+        }
     }
 
-    /// Writes the runs made since the last write, the source ends that moved, and an offset
-    /// sync per partition that moved (MM2's form: where the last copied record landed).
+    /// Writes the runs made since the last write, the source ends that moved, and tombstones
+    /// for runs the source no longer has; then an offset sync per partition that moved (MM2's
+    /// form: where the last copied record landed).
     func flush() async throws(KafkaClientError) {
-        let (runs, ends) = state.withLockedValue { state in
+        let (runs, ends, pruned) = state.withLockedValue { state in
             let runs = state.pending
             state.pending = []
-            return (runs, state.sourceEnds.filter { state.writtenEnds[$0.key] != $0.value })
+            state.pendingIndex = [:]
+            var pruned: [(TopicPartition, OffsetRun)] = []
+            for (partition, logStart) in state.logStarts {
+                pruned += state.live.prune(partition, below: logStart).map { (partition, $0) }
+            }
+            return (runs, state.sourceEnds.filter { state.writtenEnds[$0.key] != $0.value }, pruned)
         }
         let timestamp = WallClock.nowMs()
         let records = runs.map { OffsetMapRecord.run($0.partition, $0.run) } + ends.map { OffsetMapRecord.sourceEnd($0.key, logEnd: $0.value, timestamp: timestamp) }
         do throws(KafkaClientError) {
-            try await store.write(records)
+            try await store.write(records, pruned: pruned)
         } catch {
-            state.withLockedValue { $0.pending = runs + $0.pending }
+            state.withLockedValue { state in
+                // Written again next time, before what came since (pruned runs stay pruned in
+                // memory; their tombstones only save space and are written on a later prune).
+                state.pending = runs + state.pending
+                state.pendingIndex = [:]
+                for (index, entry) in state.pending.enumerated() { state.pendingIndex[entry.partition] = index }
+            }
             throw error
+        }
+        state.withLockedValue { state in
+            for (partition, run) in runs { state.durable.map.apply(.run(partition, run)) }
+            for (partition, run) in pruned { state.durable.map.remove(partition, runStartingAt: run.sourceOffset) }
+            for (partition, end) in ends { state.writtenEnds[partition] = end }
         }
         guard let offsetSyncs else { return }
         var latest: [TopicPartition: OffsetRun] = [:]
         for (partition, run) in runs { latest[partition] = run }
-        state.withLockedValue { state in
-            for (partition, run) in runs { state.durable.map.apply(.run(partition, run)) }
-            for (partition, end) in ends { state.writtenEnds[partition] = end }
-        }
         do throws(KafkaClientError) {
             try await offsetSyncs.write(latest.map { partition, run in
                 let sync = OffsetSync(topic: partition.topic, partition: partition.partition, upstreamOffset: run.sourceEnd - 1, offset: run.targetEnd - 1)

@@ -6,6 +6,7 @@ import NIOCore
 /// on the target, one partition, compacted): a record per run, keyed by where the run starts,
 /// so compaction keeps every run whose start is still there and only drops the earlier, shorter
 /// records of a run that grew. Kept on the target so failover needs nothing from the source.
+/// Runs wholly below the source's log start are deleted with tombstones.
 final class OffsetMapStore: Sendable {
     private let topic: InternalTopic
 
@@ -23,15 +24,19 @@ final class OffsetMapStore: Sendable {
     func load(only partitions: Set<TopicPartition>? = nil) async throws(KafkaClientError) -> OffsetMap {
         var map = OffsetMap()
         for record in try await topic.readAll() {
-            guard let key = record.key, let value = record.value, let parsed = try? OffsetMapRecord(key: key, value: value),
-                  partitions?.contains(parsed.partition) ?? true else { continue }
-            map.apply(parsed)
+            guard let key = record.key, let (partition, start) = try? OffsetMapRecord.parseKey(key), partitions?.contains(partition) ?? true else { continue }
+            if let value = record.value {
+                if let parsed = try? OffsetMapRecord(key: key, value: value) { map.apply(parsed) }
+            } else {
+                map.remove(partition, runStartingAt: start)
+            }
         }
         return map
     }
 
-    func write(_ records: [OffsetMapRecord]) async throws(KafkaClientError) {
-        try await topic.write(records.map { (0, $0.key, $0.value) })
+    /// Writes records, and tombstones for the runs of `pruned` (so compaction drops them).
+    func write(_ records: [OffsetMapRecord], pruned: [(TopicPartition, OffsetRun)] = []) async throws(KafkaClientError) {
+        try await topic.write(records.map { (0, $0.key, $0.value) } + pruned.map { (0, OffsetMapRecord.run($0.0, $0.1).key, nil) })
     }
 
     func close() async {

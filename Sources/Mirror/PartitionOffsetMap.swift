@@ -29,6 +29,19 @@ public struct PartitionOffsetMap: Equatable, Sendable {
         return run
     }
 
+    /// Drops the runs wholly below the source's log start: no committed offset can point there
+    /// any more (the source answers such a fetch with OFFSET_OUT_OF_RANGE). Returns them.
+    mutating func prune(below logStart: Int64) -> [OffsetRun] {
+        let gone = runs.prefix { $0.sourceEnd <= logStart }
+        runs.removeFirst(gone.count)
+        return Array(gone)
+    }
+
+    /// Forgets the run that started at `sourceOffset` (its record was deleted from the map topic).
+    mutating func remove(startingAt sourceOffset: Int64) {
+        runs.removeAll { $0.sourceOffset == sourceOffset }
+    }
+
     /// Where a consumer that committed source offset `committed` resumes on the target: the
     /// target offset of the first record copied from a source offset at or above it, or the end
     /// of the last run when nothing at or above it was copied yet (what is copied later lands

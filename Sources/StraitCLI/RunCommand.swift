@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Mirror
 import StraitDaemon
 
@@ -17,17 +16,11 @@ struct RunCommand: AsyncParsableCommand {
     var http: String?
 
     func run() async throws {
-        let text: String
-        do {
-            text = try String(contentsOfFile: mm2, encoding: .utf8)
-        } catch {
-            throw CommandFailure(message: "cannot read \(mm2): \(error.localizedDescription)")
-        }
         let configuration: MirrorConfiguration
         do {
-            configuration = try MirrorConfiguration(parsing: text)
+            configuration = try MirrorConfigurationFile.read(mm2)
         } catch {
-            throw CommandFailure(message: "\(mm2): \(error)")
+            throw CommandFailure(error)
         }
         let address = try http.map { try BrokerCommand.address($0, option: "--http") }
         try await MirrorRunner.run(configuration, http: address.map { (host: $0.0, port: $0.1) })

@@ -44,6 +44,15 @@ final class PartitionOffsetMapTests: XCTestCase {
         XCTAssertEqual(map.translate(6), 61)
     }
 
+    func testRunsBelowTheLogStartArePruned() {
+        var map = PartitionOffsetMap(runs: [run(0, 0, 10), run(11, 10, 5), run(20, 15, 5)])
+        XCTAssertEqual(map.prune(below: 16), [run(0, 0, 10), run(11, 10, 5)])
+        XCTAssertEqual(map.translate(16), 15, "the log start, inside the gap, still translates exactly")
+        XCTAssertEqual(map.prune(below: 22), [], "a run the log start is inside stays")
+        map.remove(startingAt: 20)
+        XCTAssertEqual(map.runs, [])
+    }
+
     func testRecordsReplayInWriteOrder() throws {
         // A run written twice as it grew, then a restart's run: replaying the records (as read
         // from the compacted topic) gives the same map as the copier had.

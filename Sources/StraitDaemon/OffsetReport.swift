@@ -1,0 +1,53 @@
+import Foundation
+import Mirror
+
+/// How translations, failovers and the topology are printed: a table for people, or JSON
+/// (`--json`) for scripts.
+public enum OffsetReport {
+    public static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    public static func text(_ translation: GroupOffsetTranslator.Translation) -> String {
+        func show(_ value: Int64?) -> String { value.map(String.init) ?? "-" }
+        var lines = ["group \(translation.group), \(translation.source) -> \(translation.target)"
+            + (translation.committed ? ": committed on \(translation.target)" : ": not committed")]
+        var rows = [["TOPIC", "PARTITION", "SOURCE OFFSET", "TARGET OFFSET", "SOURCE END", "CHECKPOINT LAG", "COPY LAG", "END SEEN"]]
+        for partition in translation.partitions {
+            rows.append([partition.topic, String(partition.partition), String(partition.upstreamOffset), show(partition.offset), show(partition.sourceEnd),
+                         show(partition.checkpointLag), show(partition.copyLag), partition.sourceEndTimestamp.map(seen) ?? "-"])
+        }
+        lines += table(rows)
+        return lines.joined(separator: "\n")
+    }
+
+    public static func text(_ topology: ReplicationTopology) -> String {
+        var lines = table([["FLOW", "LAST HEARTBEAT"]] + topology.edges.map { ["\($0.source)->\($0.target)", seen($0.timestamp)] })
+        lines.append("")
+        lines += table([["CLUSTER", "UPSTREAM (HOPS)"]] + topology.clusters.keys.sorted().map { alias in
+            let upstream = topology.clusters[alias]!.upstream.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
+            return [alias, upstream.isEmpty ? "-" : upstream.map { "\($0.key) (\($0.value))" }.joined(separator: ", ")]
+        })
+        for (alias, reason) in topology.unreachable.sorted(by: { $0.key < $1.key }) { lines.append("\(alias): unreachable: \(reason)") }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func seen(_ milliseconds: Int64) -> String {
+        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+
+    private static func table(_ rows: [[String]]) -> [String] {
+        let widths = rows.reduce(into: [Int]()) { widths, row in
+            for (index, cell) in row.enumerated() {
+                if index < widths.count { widths[index] = max(widths[index], cell.count) } else { widths.append(cell.count) }
+            }
+        }
+        return rows.map { row in
+            row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }
+    }
+}
