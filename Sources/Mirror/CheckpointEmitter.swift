@@ -3,7 +3,8 @@ import KafkaProtocol
 import Logging
 import NIOCore
 
-/// Emits MM2 checkpoints for the source partitions this agent copies: every round (about a
+/// Emits MM2 checkpoints for the source partitions this agent copies (and, failing back, for
+/// replicas of the target's topics: see `OffsetTranslation`): every round (about a
 /// second) it reads the selected groups' committed offsets on the source and writes a
 /// checkpoint for each one that changed, and all of them every `emit.checkpoints.interval`.
 /// Offsets are translated with the offset map as written, and only once the mirror's stored
@@ -19,6 +20,8 @@ final class CheckpointEmitter: @unchecked Sendable {
     private let topic: InternalTopic
     private let logger: Logger
     private var groups: [String] = []
+    /// Read again with the group list: the opposite flow may still be copying.
+    private var translation: OffsetTranslation
     private var lastGroupRefresh: NIODeadline?
     private var lastFull: NIODeadline?
     private var lastGroupSync = NIODeadline.now()
@@ -32,6 +35,7 @@ final class CheckpointEmitter: @unchecked Sendable {
         self.recorder = recorder
         self.logger = logger
         topic = InternalTopic(cluster: target, name: flow.policy.checkpointsTopic(flow.source))
+        translation = OffsetTranslation(flow: flow, reverse: OffsetMap())
     }
 
     func ensureTopic() async throws(KafkaClientError) {
@@ -43,10 +47,11 @@ final class CheckpointEmitter: @unchecked Sendable {
         if lastGroupRefresh.map({ flow.refreshGroups && now - $0 >= flow.refreshGroupsInterval }) ?? true {
             groups = try await KafkaAdmin(cluster: source).listGroups()
                 .filter { ($0.protocolType == "consumer" || $0.protocolType.isEmpty) && flow.groups.matches($0.groupId) }.map(\.groupId)
+            translation = OffsetTranslation(flow: flow, reverse: try await OffsetTranslation.loadReverse(flow: flow, source: source))
             lastGroupRefresh = now
         }
         let view = recorder.durable
-        guard !view.coveredEnds.isEmpty else { return }
+        guard !view.coveredEnds.isEmpty || !translation.reverse.partitions.isEmpty else { return }
         let full = lastFull.map { now - $0 >= flow.emitCheckpointsInterval } ?? true
         var current: [String: [TopicPartition: Checkpoint]] = [:]
         var changed: [Checkpoint] = []
@@ -59,8 +64,7 @@ final class CheckpointEmitter: @unchecked Sendable {
                 continue
             }
             for (partition, offset) in committed {
-                guard let translated = view.translate(partition, offset.offset) else { continue }
-                let remote = TopicPartition(flow.policy.formatRemoteTopic(sourceAlias: flow.source, topic: partition.topic), partition.partition)
+                guard let (remote, translated) = translation.translate(partition, offset.offset, forward: view.translate) else { continue }
                 let checkpoint = Checkpoint(group: group, topic: remote.topic, partition: remote.partition, upstreamOffset: offset.offset,
                                             offset: translated, metadata: offset.metadata ?? "")
                 current[group, default: [:]][remote] = checkpoint

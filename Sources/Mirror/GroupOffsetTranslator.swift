@@ -46,33 +46,52 @@ public final class GroupOffsetTranslator: Sendable {
         self.target = KafkaCluster(config: configuration.clusters[target]!.client)
     }
 
-    /// The group's offsets as committed on the source now, translated.
+    /// The group's offsets as committed on the source now, translated (forward with the map as
+    /// it is, which never puts a position ahead of what was copied).
     public func translateCommitted(group: String) async throws(KafkaClientError) -> Translation {
         let sourceCluster = KafkaCluster(config: source.client)
         let committed: [TopicPartition: KafkaCluster.CommittedOffset]
+        let reverse: OffsetMap
         do throws(KafkaClientError) {
             committed = try await sourceCluster.committedOffsets(group: group, partitions: nil)
+            reverse = try await OffsetTranslation.loadReverse(flow: flow, source: sourceCluster)
         } catch {
             await sourceCluster.close()
             throw error
         }
         await sourceCluster.close()
-        let upstream = committed.filter { flow.replicates($0.key.topic) }.mapValues(\.offset)
-        return try await translate(group: group, upstream: upstream)
+        let map = try await OffsetMapStore.read(cluster: target, sourceAlias: flow.source)
+        let translation = OffsetTranslation(flow: flow, reverse: reverse)
+        var found: [(upstream: TopicPartition, committed: Int64, target: TopicPartition, offset: Int64?)] = []
+        for (partition, offset) in committed {
+            if let (remote, translated) = translation.translate(partition, offset.offset, forward: map.translate) {
+                found.append((partition, offset.offset, remote, translated))
+            } else if flow.replicates(partition.topic) {
+                found.append((partition, offset.offset, TopicPartition(flow.policy.formatRemoteTopic(sourceAlias: flow.source, topic: partition.topic), partition.partition), nil))
+            }
+        }
+        return try await report(group: group, found, map: map)
     }
 
-    /// The group's offsets as last checkpointed on the target, translated with the map as it
-    /// is now (which also knows copies made after the checkpoint, such as a restart's).
+    /// The group's offsets as last checkpointed on the target: what the agents translated when
+    /// the mirror's stored progress covered them (kept current while they run).
     public func translateCheckpointed(group: String) async throws(KafkaClientError) -> Translation {
-        var upstream: [TopicPartition: Int64] = [:]
-        let remoteToSource = try await remoteNames()
+        var latest: [TopicPartition: Checkpoint] = [:]
         for record in try await InternalTopic(cluster: target, name: flow.policy.checkpointsTopic(flow.source)).readAll() {
             guard let key = record.key, let value = record.value, let checkpoint = try? Checkpoint(key: key, value: value),
                   checkpoint.group == group else { continue }
-            let sourceTopic = remoteToSource[checkpoint.topic] ?? flow.policy.upstreamTopic(checkpoint.topic) ?? checkpoint.topic
-            upstream[TopicPartition(sourceTopic, checkpoint.partition)] = checkpoint.upstreamOffset
+            latest[TopicPartition(checkpoint.topic, checkpoint.partition)] = checkpoint
         }
-        return try await translate(group: group, upstream: upstream)
+        let map = try await OffsetMapStore.read(cluster: target, sourceAlias: flow.source)
+        var sourceNames: [String: String] = [:]
+        for partition in map.partitions.keys { sourceNames[flow.policy.formatRemoteTopic(sourceAlias: flow.source, topic: partition.topic)] = partition.topic }
+        let found = latest.map { remote, checkpoint in
+            // A checkpoint about a replica of the target's own topic (failing back) names the
+            // original topic; its source-side name is the replica's.
+            let upstream = sourceNames[remote.topic] ?? flow.policy.formatRemoteTopic(sourceAlias: flow.target, topic: remote.topic)
+            return (TopicPartition(upstream, remote.partition), checkpoint.upstreamOffset, remote, Optional(checkpoint.offset))
+        }
+        return try await report(group: group, found, map: map)
     }
 
     /// Commits the translation to the group on the target (which must have no active members).
@@ -91,28 +110,24 @@ public final class GroupOffsetTranslator: Sendable {
         await target.close()
     }
 
-    private func remoteNames() async throws(KafkaClientError) -> [String: String] {
-        var names: [String: String] = [:]
-        for partition in try await OffsetMapStore(cluster: target, sourceAlias: flow.source).load().partitions.keys {
-            names[flow.policy.formatRemoteTopic(sourceAlias: flow.source, topic: partition.topic)] = partition.topic
-        }
-        return names
-    }
-
-    private func translate(group: String, upstream: [TopicPartition: Int64]) async throws(KafkaClientError) -> Translation {
-        let mapStore = OffsetMapStore(cluster: target, sourceAlias: flow.source)
-        let map = try await mapStore.load(only: Set(upstream.keys))
-        await mapStore.close()
+    /// The entries with their recovery point, where this flow copies the source topic.
+    private func report(group: String, _ found: [(upstream: TopicPartition, committed: Int64, target: TopicPartition, offset: Int64?)],
+                        map: OffsetMap) async throws(KafkaClientError) -> Translation {
         let progressStore = SourceOffsetStore(cluster: target, topic: flow.offsetsTopic, sourceAlias: flow.source)
-        let progress = try await progressStore.load()
+        let progress: [TopicPartition: Int64]
+        do throws(KafkaClientError) {
+            progress = try await progressStore.load()
+        } catch {
+            await progressStore.close()
+            throw error
+        }
         await progressStore.close()
-        let partitions = upstream.sorted { $0.key < $1.key }.map { partition, committed in
-            let end = map.sourceEnds[partition]
-            let copied = max(map.partitions[partition]?.copiedEnd ?? 0, (progress[partition] ?? -1) + 1)
-            return Partition(topic: flow.policy.formatRemoteTopic(sourceAlias: flow.source, topic: partition.topic), partition: partition.partition,
-                             sourceTopic: partition.topic, upstreamOffset: committed, offset: map.translate(partition, committed),
-                             sourceEnd: end?.logEnd, sourceEndTimestamp: end?.timestamp, checkpointLag: end.map { max(0, $0.logEnd - committed) },
-                             copyLag: end.map { max(0, $0.logEnd - copied) })
+        let partitions = found.sorted { ($0.target, $0.upstream) < ($1.target, $1.upstream) }.map { entry in
+            let end = map.sourceEnds[entry.upstream]
+            let copied = max(map.partitions[entry.upstream]?.copiedEnd ?? 0, (progress[entry.upstream] ?? -1) + 1)
+            return Partition(topic: entry.target.topic, partition: entry.target.partition, sourceTopic: entry.upstream.topic,
+                             upstreamOffset: entry.committed, offset: entry.offset, sourceEnd: end?.logEnd, sourceEndTimestamp: end?.timestamp,
+                             checkpointLag: end.map { max(0, $0.logEnd - entry.committed) }, copyLag: end.map { max(0, $0.logEnd - copied) })
         }
         return Translation(group: group, source: flow.source, target: flow.target, committed: false, partitions: partitions)
     }

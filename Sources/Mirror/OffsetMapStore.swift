@@ -34,6 +34,19 @@ final class OffsetMapStore: Sendable {
         return map
     }
 
+    /// Reads a map once, for those who do not write it.
+    static func read(cluster: KafkaCluster, sourceAlias: String, only partitions: Set<TopicPartition>? = nil) async throws(KafkaClientError) -> OffsetMap {
+        let store = OffsetMapStore(cluster: cluster, sourceAlias: sourceAlias)
+        do throws(KafkaClientError) {
+            let map = try await store.load(only: partitions)
+            await store.close()
+            return map
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
     /// Writes records, and tombstones for the runs of `pruned` (so compaction drops them).
     func write(_ records: [OffsetMapRecord], pruned: [(TopicPartition, OffsetRun)] = []) async throws(KafkaClientError) {
         try await topic.write(records.map { (0, $0.key, $0.value) } + pruned.map { (0, OffsetMapRecord.run($0.0, $0.1).key, nil) })

@@ -60,6 +60,25 @@ public struct PartitionOffsetMap: Equatable, Sendable {
         return run.targetOffset + max(0, committed - run.sourceOffset)
     }
 
+    /// Where a consumer that read the copies below target offset `position` resumes on the
+    /// source: the source offset of the copy at `position`, or, where no copy is (a duplicate's
+    /// earlier copy, someone else's record), the start of the next run; past the last run, its
+    /// end. Failing back uses it: everything below the answer was copied below `position`, or
+    /// never copied at all (gaps). Target offsets grow with source offsets across runs, because
+    /// a run always supersedes every later one.
+    public func reverseTranslate(_ position: Int64) -> Int64? {
+        guard let last = runs.last else { return nil }
+        var low = 0
+        var high = runs.count
+        while low < high {
+            let middle = (low + high) / 2
+            if runs[middle].targetEnd > position { high = middle } else { low = middle + 1 }
+        }
+        guard low < runs.count else { return last.sourceEnd }
+        let run = runs[low]
+        return run.sourceOffset + max(0, position - run.targetOffset)
+    }
+
     /// The first source offset after the last copied record.
     public var copiedEnd: Int64? { runs.last?.sourceEnd }
 }

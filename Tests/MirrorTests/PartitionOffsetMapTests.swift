@@ -44,6 +44,38 @@ final class PartitionOffsetMapTests: XCTestCase {
         XCTAssertEqual(map.translate(6), 61)
     }
 
+    func testReverseTranslationForFailingBack() {
+        // Source 0-9 -> 0-9; 10 a marker; 11-19 -> 10-18; then a crash: 15-19 again at 19-23.
+        let map = PartitionOffsetMap(runs: [run(0, 0, 10), run(11, 10, 9), run(15, 19, 5)])
+        XCTAssertEqual(map.reverseTranslate(0), 0)
+        XCTAssertEqual(map.reverseTranslate(10), 11, "read through the copy of 9: resume after the marker")
+        XCTAssertEqual(map.reverseTranslate(14), 15)
+        XCTAssertEqual(map.reverseTranslate(16), 15, "inside the first copies of 15-18: back to the later copy's start")
+        XCTAssertEqual(map.reverseTranslate(21), 17)
+        XCTAssertEqual(map.reverseTranslate(24), 20, "everything read")
+        XCTAssertEqual(map.reverseTranslate(99), 20)
+    }
+
+    func testFailbackTranslatesReplicasBackward() throws {
+        let text = "clusters = A, B\nA.bootstrap.servers = a:9092\nB.bootstrap.servers = b:9092\nA->B.enabled = true\nB->A.enabled = true\n"
+        let back = try XCTUnwrap(try MirrorConfiguration(parsing: text).flows.first { $0.source == "B" })
+        var opposite = OffsetMap()
+        opposite.apply(.run(TopicPartition("orders", 0), run(0, 0, 100)))
+        let translation = OffsetTranslation(flow: back, reverse: opposite)
+        let forward: (TopicPartition, Int64) -> Int64? = { _, committed in committed + 1_000 }
+        XCTAssertEqual(translation.translate(TopicPartition("A.orders", 0), 40, forward: forward).map { "\($0.0) \($0.1)" }, "orders-0 40",
+                       "the replica of A's topic goes back to the original")
+        XCTAssertEqual(translation.translate(TopicPartition("orders", 0), 7, forward: forward).map { "\($0.0) \($0.1)" }, "B.orders-0 1007",
+                       "B's own topic goes forward")
+
+        let identity = try XCTUnwrap(try MirrorConfiguration(parsing: text + "replication.policy.class = IdentityReplicationPolicy\n").flows.first { $0.source == "B" })
+        let same = OffsetTranslation(flow: identity, reverse: opposite)
+        XCTAssertEqual(same.translate(TopicPartition("orders", 0), 40, forward: forward).map { "\($0.0) \($0.1)" }, "orders-0 40",
+                       "within what came from A: back")
+        XCTAssertEqual(same.translate(TopicPartition("orders", 0), 150, forward: forward).map { "\($0.0) \($0.1)" }, "orders-0 1150",
+                       "written on B after the failover: forward")
+    }
+
     func testRunsBelowTheLogStartArePruned() {
         var map = PartitionOffsetMap(runs: [run(0, 0, 10), run(11, 10, 5), run(20, 15, 5)])
         XCTAssertEqual(map.prune(below: 16), [run(0, 0, 10), run(11, 10, 5)])
