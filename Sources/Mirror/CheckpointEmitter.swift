@@ -42,7 +42,8 @@ final class CheckpointEmitter: @unchecked Sendable {
         try await topic.ensure(partitions: 1, replicationFactor: flow.checkpointsReplicationFactor)
     }
 
-    func round() async throws(KafkaClientError) {
+    /// Returns how many checkpoints it wrote.
+    func round() async throws(KafkaClientError) -> Int {
         let now = NIODeadline.now()
         if lastGroupRefresh.map({ flow.refreshGroups && now - $0 >= flow.refreshGroupsInterval }) ?? true {
             groups = try await KafkaAdmin(cluster: source).listGroups()
@@ -51,7 +52,7 @@ final class CheckpointEmitter: @unchecked Sendable {
             lastGroupRefresh = now
         }
         let view = recorder.durable
-        guard !view.coveredEnds.isEmpty || !translation.reverse.partitions.isEmpty else { return }
+        guard !view.coveredEnds.isEmpty || !translation.reverse.partitions.isEmpty else { return 0 }
         let full = lastFull.map { now - $0 >= flow.emitCheckpointsInterval } ?? true
         var current: [String: [TopicPartition: Checkpoint]] = [:]
         var changed: [Checkpoint] = []
@@ -78,6 +79,7 @@ final class CheckpointEmitter: @unchecked Sendable {
             lastGroupSync = now
             for (group, checkpoints) in current { await syncGroup(group, checkpoints) }
         }
+        return changed.count
     }
 
     /// Commits the checkpoints to the group on the target, if nobody consumes there in it, and

@@ -88,6 +88,7 @@ final class FlowCopier: @unchecked Sendable {
         var status = lock.withLock { counters }
         status.assignedPartitions = owned.count
         status.topics = mappings.count
+        status.offsetMapRuns = recorder.runCount
         return status
     }
 

@@ -20,6 +20,10 @@ public struct FlowStatus: Sendable, Equatable {
     public var dataLossEvents: Int64 = 0
     public var assignedPartitions: Int = 0
     public var topics: Int = 0
+    public var checkpoints: Int64 = 0
+    public var heartbeats: Int64 = 0
+    /// Runs of the offset map this agent holds for its partitions.
+    public var offsetMapRuns: Int = 0
     public var alarms: [Alarm] = []
 
     /// One line for the log.

@@ -61,6 +61,8 @@ final class OffsetMapRecorder: Sendable {
         await offsetSyncs?.close()
     }
 
+    var runCount: Int { state.withLockedValue { $0.live.partitions.values.reduce(0) { $0 + $1.runs.count } } }
+
     var durable: DurableView { state.withLockedValue { $0.durable } }
 
     /// Takes on partitions: their runs from the map topic, and their stored positions.

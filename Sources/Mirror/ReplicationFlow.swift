@@ -13,7 +13,7 @@ final class ReplicationFlow: Sendable {
     private let source: KafkaCluster
     private let target: KafkaCluster
     private let logger: Logger
-    private let state = NIOLockedValueBox<(status: FlowStatus, stopping: Bool)>((FlowStatus(flow: ""), false))
+    private let state = NIOLockedValueBox<(status: FlowStatus, stopping: Bool, checkpoints: Int64, heartbeats: Int64)>((FlowStatus(flow: ""), false, 0, 0))
 
     init(flow: FlowSettings, source: ClusterSettings, target: ClusterSettings, logger: Logger) {
         self.flow = flow
@@ -23,7 +23,14 @@ final class ReplicationFlow: Sendable {
         state.withLockedValue { $0.status = FlowStatus(flow: flow.name) }
     }
 
-    var status: FlowStatus { state.withLockedValue { $0.status } }
+    var status: FlowStatus {
+        state.withLockedValue { state in
+            var status = state.status
+            status.checkpoints = state.checkpoints
+            status.heartbeats = state.heartbeats
+            return status
+        }
+    }
 
     func stop() {
         state.withLockedValue { $0.stopping = true }
@@ -94,10 +101,12 @@ final class ReplicationFlow: Sendable {
                 if flow.emitHeartbeats && NIODeadline.now() >= nextBeat {
                     nextBeat = .now() + flow.emitHeartbeatsInterval
                     try await heartbeats.beat()
+                    state.withLockedValue { $0.heartbeats += 1 }
                 }
                 if flow.emitCheckpoints && NIODeadline.now() >= nextRound {
                     nextRound = .now() + Self.checkpointRound
-                    try await checkpoints.round()
+                    let written = try await checkpoints.round()
+                    state.withLockedValue { $0.checkpoints += Int64(written) }
                 }
                 lastFailure = nil
             } catch {

@@ -16,6 +16,9 @@ enum MirrorReport {
             ("strait_mirror_stopped_partitions", "gauge", "Partitions stopped by an alarm.", { Int64($0.alarms.filter(\.stopped).count) }),
             ("strait_mirror_assigned_partitions", "gauge", "Source partitions this agent copies.", { Int64($0.assignedPartitions) }),
             ("strait_mirror_topics", "gauge", "Source topics the flow replicates.", { Int64($0.topics) }),
+            ("strait_mirror_checkpoints_total", "counter", "Checkpoints written to the target.", { $0.checkpoints }),
+            ("strait_mirror_heartbeats_total", "counter", "Heartbeats written to the target.", { $0.heartbeats }),
+            ("strait_mirror_offset_map_runs", "gauge", "Runs of the offset map held for this agent's partitions.", { Int64($0.offsetMapRuns) }),
         ]
         var text = ""
         for (name, type, help, value) in families {
@@ -30,6 +33,7 @@ enum MirrorReport {
             ["flow": flow.flow, "records": flow.records, "bytes": flow.bytes, "batchesForwarded": flow.batchesForwarded,
              "batchesRewritten": flow.batchesRewritten, "recordsSkipped": flow.recordsSkipped, "restarts": flow.restarts,
              "dataLossEvents": flow.dataLossEvents, "assignedPartitions": flow.assignedPartitions, "topics": flow.topics,
+             "checkpoints": flow.checkpoints, "heartbeats": flow.heartbeats, "offsetMapRuns": flow.offsetMapRuns,
              "alarms": flow.alarms.map { ["topic": $0.topic, "partition": $0.partition, "message": $0.message, "stopped": $0.stopped] }]
         }
         let data = (try? JSONSerialization.data(withJSONObject: ["flows": entries], options: [.sortedKeys])) ?? Data("{}".utf8)
