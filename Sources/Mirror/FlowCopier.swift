@@ -256,7 +256,7 @@ final class FlowCopier: @unchecked Sendable {
             case .success(let metadata):
                 // Where the records landed is a fact even after a failure: a later copy of the
                 // same source offsets supersedes it in the map.
-                recorder.delivered(partition, runs: runs, targetBase: metadata.offset)
+                recorder.delivered(partition, runs: runs, targetBase: metadata.offset >= 0 ? metadata.offset : nil)
                 counters.bytes += bytes
                 counters.records += records
                 // After a failure, later batches may still land (the producer renumbers past the

@@ -96,11 +96,14 @@ final class OffsetMapRecorder: Sendable {
     }
 
     /// A batch landed at `targetBase`: its runs (target offsets relative to the batch) extend
-    /// the map.
-    func delivered(_ partition: TopicPartition, runs: [OffsetRun], targetBase: Int64) {
+    /// the map. Nil when the target did not say where: a retried batch already in the log
+    /// (DUPLICATE_SEQUENCE_NUMBER). It landed after every earlier batch, so placing it right
+    /// after the last run can only put a translation behind the truth, never ahead.
+    func delivered(_ partition: TopicPartition, runs: [OffsetRun], targetBase: Int64?) {
         state.withLockedValue { state in
+            let base = targetBase ?? state.live.partitions[partition]?.runs.last?.targetEnd ?? 0
             for run in runs {
-                let grown = state.live.append(partition, OffsetRun(sourceOffset: run.sourceOffset, targetOffset: targetBase + run.targetOffset, span: run.span))
+                let grown = state.live.append(partition, OffsetRun(sourceOffset: run.sourceOffset, targetOffset: base + run.targetOffset, span: run.span))
                 if let index = state.pendingIndex[partition], state.pending[index].run.sourceOffset == grown.sourceOffset {
                     state.pending[index].run = grown
                 } else {
