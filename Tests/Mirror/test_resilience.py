@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import collections
+import json
+import subprocess
 import threading
 import time
 
 import pytest
-from confluent_kafka import Producer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from mirror_env import mm2, produce, read_all, unique, wait_until
+from mirror_env import mm2, produce, read_all, strait_binary, unique, wait_until
 
 FAST = {"refresh.topics.interval.seconds": 1, "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000}
 
@@ -179,6 +181,25 @@ def test_tansu_interop(brokers, agents, source_kind, target_kind):
     got = {(r[0], r[2], r[3], r[4], r[5]) for r in copied}
     want = {(r["partition"], r["key"], r["value"], tuple(r["headers"]), r["timestamp"]) for r in records}
     assert got == want
+
+    # Offsets translate through the other broker too: a group's commit is checkpointed, and
+    # failover puts it on the copy of the next record.
+    group = unique("interop-group")
+    consumer = Consumer({"bootstrap.servers": a.bootstrap, "group.id": group, "enable.auto.commit": False})
+    consumer.commit(offsets=[TopicPartition(topic, 0, 57), TopicPartition(topic, 1, 200)], asynchronous=False)
+    consumer.close()
+    command = [strait_binary(), "failover", "--mm2", str(agent.config_path), "--group", group, "--source", "A", "--target", "B", "--json"]
+
+    def translated():
+        result = subprocess.run(command + ["--dry-run"], capture_output=True, text=True, timeout=60)
+        return result.returncode == 0 and {(p["partition"], p["upstreamOffset"], p["offset"]) for p in json.loads(result.stdout)["partitions"]}
+    wait_until(lambda: translated() == {(0, 57, 57), (1, 200, 200)}, 60, "the group's checkpoints")
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    reader = Consumer({"bootstrap.servers": b.bootstrap, "group.id": group, "enable.auto.commit": False})
+    committed = reader.committed([TopicPartition(f"A.{topic}", 0), TopicPartition(f"A.{topic}", 1)], timeout=10)
+    reader.close()
+    assert {(c.partition, c.offset) for c in committed} == {(0, 57), (1, 200)}
 
 
 @pytest.mark.parametrize("policy", ["stop", "skip"])
