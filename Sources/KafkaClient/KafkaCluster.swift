@@ -105,11 +105,16 @@ public actor KafkaCluster {
     }
 
     /// Remembers topics for periodic refreshes and makes sure their metadata is cached.
+    /// `autoCreate` applies to `topics` alone: the cluster is shared, and a producer's lookup must
+    /// not bring back a topic another client watches after it was deleted.
     public func watch(_ topics: [String], autoCreate: Bool = false) async throws(KafkaClientError) -> ClusterMetadata {
         let missing = topics.filter { metadata.topics[$0] == nil }
         watchedTopics.formUnion(topics)
-        if !missing.isEmpty || lastRefresh + config.metadataMaxAge < .now() {
-            try await refreshMetadata(topics: Array(watchedTopics), autoCreate: autoCreate)
+        if autoCreate && !missing.isEmpty {
+            try await refreshMetadata(topics: missing, autoCreate: true)
+        }
+        if (!autoCreate && !missing.isEmpty) || lastRefresh + config.metadataMaxAge < .now() {
+            try await refreshMetadata(topics: Array(watchedTopics))
         }
         return metadata
     }
