@@ -56,14 +56,7 @@ final class CheckpointEmitter: @unchecked Sendable {
         let full = lastFull.map { now - $0 >= flow.emitCheckpointsInterval } ?? true
         var current: [String: [TopicPartition: Checkpoint]] = [:]
         var changed: [Checkpoint] = []
-        for group in groups {
-            let committed: [TopicPartition: KafkaCluster.CommittedOffset]
-            do {
-                committed = try await source.committedOffsets(group: group, partitions: nil)
-            } catch {
-                // Deleted since the listing, or its coordinator is moving: next round.
-                continue
-            }
+        for (group, committed) in await committedOffsets() {
             for (partition, offset) in committed {
                 guard let (remote, translated) = translation.translate(partition, offset.offset, forward: view.translate) else { continue }
                 let checkpoint = Checkpoint(group: group, topic: remote.topic, partition: remote.partition, upstreamOffset: offset.offset,
@@ -81,6 +74,30 @@ final class CheckpointEmitter: @unchecked Sendable {
         }
         return changed.count
     }
+
+    /// The committed offsets of every selected group, asked for `concurrency` groups at a time:
+    /// one after the other, a thousand groups would take a round longer than a second. A group
+    /// that cannot be read (deleted since the listing, its coordinator moving) waits for the
+    /// next round.
+    private func committedOffsets() async -> [(String, [TopicPartition: KafkaCluster.CommittedOffset])] {
+        let source = self.source
+        return await withTaskGroup(of: (String, [TopicPartition: KafkaCluster.CommittedOffset]?).self) { tasks in
+            var pending = groups.makeIterator()
+            var results: [(String, [TopicPartition: KafkaCluster.CommittedOffset])] = []
+            func start() {
+                guard let group = pending.next() else { return }
+                tasks.addTask { (group, try? await source.committedOffsets(group: group, partitions: nil)) }
+            }
+            for _ in 0..<Self.concurrency { start() }
+            for await (group, committed) in tasks {
+                if let committed { results.append((group, committed)) }
+                start()
+            }
+            return results
+        }
+    }
+
+    private static let concurrency = 16
 
     /// Commits the checkpoints to the group on the target, if nobody consumes there in it, and
     /// only where they move its offsets forward (a consumer that already read further on the

@@ -14,7 +14,7 @@ public struct OffsetMap: Sendable {
 
     public init() {}
 
-    /// Applies records in the order they were written.
+    /// Applies a record (in any order: see `PartitionOffsetMap`).
     public mutating func apply(_ record: OffsetMapRecord) {
         switch record {
         case .run(let partition, let run):
@@ -24,19 +24,15 @@ public struct OffsetMap: Sendable {
         }
     }
 
-    /// A deleted map record (a tombstone): its run is gone.
-    public mutating func remove(_ partition: TopicPartition, runStartingAt sourceOffset: Int64) {
-        partitions[partition]?.remove(startingAt: sourceOffset)
-    }
-
     mutating func prune(_ partition: TopicPartition, below logStart: Int64) -> [OffsetRun] {
         partitions[partition]?.prune(below: logStart) ?? []
     }
 
-    /// Records copied after everything already mapped for their partition; returns the run as
-    /// it now stands (the record to write for it).
-    mutating func append(_ partition: TopicPartition, _ run: OffsetRun) -> OffsetRun {
-        partitions[partition, default: PartitionOffsetMap()].append(run)
+    /// Adds copied records; returns the run that now holds them (the record to write), or nil
+    /// when a later copy of them was already known.
+    mutating func append(_ partition: TopicPartition, _ run: OffsetRun) -> OffsetRun? {
+        partitions[partition, default: PartitionOffsetMap()].apply(run)
+        return partitions[partition]?.run(containing: run.sourceEnd - 1)
     }
 
     /// See `PartitionOffsetMap.translate`.

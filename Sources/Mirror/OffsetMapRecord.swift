@@ -15,16 +15,11 @@ public enum OffsetMapRecord: Equatable, Sendable {
 
     private static let sourceEndMarker: Int64 = -1
 
-    /// The key's parts: the source partition, and where the run starts (-1: the source end).
-    public static func parseKey(_ key: ByteBuffer) throws(KafkaCodecError) -> (TopicPartition, Int64) {
-        var key = key
-        let partition = TopicPartition(try key.readKafkaString("topic", compact: false), try key.readKafkaInteger("partition"))
-        return (partition, try key.readKafkaInteger("sourceOffset"))
-    }
-
     public init(key: ByteBuffer, value: ByteBuffer) throws(KafkaCodecError) {
+        var key = key
         var value = value
-        let (partition, sourceOffset) = try Self.parseKey(key)
+        let partition = TopicPartition(try key.readKafkaString("topic", compact: false), try key.readKafkaInteger("partition"))
+        let sourceOffset: Int64 = try key.readKafkaInteger("sourceOffset")
         try MM2RecordVersion.check(&value, record: "offset map")
         let first: Int64 = try value.readKafkaInteger(sourceOffset == Self.sourceEndMarker ? "logEnd" : "targetOffset")
         let second: Int64 = try value.readKafkaInteger(sourceOffset == Self.sourceEndMarker ? "timestamp" : "span")

@@ -98,12 +98,13 @@ final class OffsetMapRecorder: Sendable {
     /// A batch landed at `targetBase`: its runs (target offsets relative to the batch) extend
     /// the map. Nil when the target did not say where: a retried batch already in the log
     /// (DUPLICATE_SEQUENCE_NUMBER). It landed after every earlier batch, so placing it right
-    /// after the last run can only put a translation behind the truth, never ahead.
+    /// after the highest copy can only put a translation behind the truth, never ahead.
     func delivered(_ partition: TopicPartition, runs: [OffsetRun], targetBase: Int64?) {
         state.withLockedValue { state in
-            let base = targetBase ?? state.live.partitions[partition]?.runs.last?.targetEnd ?? 0
+            let base = targetBase ?? state.live.partitions[partition]?.runs.map(\.targetEnd).max() ?? 0
             for run in runs {
-                let grown = state.live.append(partition, OffsetRun(sourceOffset: run.sourceOffset, targetOffset: base + run.targetOffset, span: run.span))
+                guard let grown = state.live.append(partition, OffsetRun(sourceOffset: run.sourceOffset, targetOffset: base + run.targetOffset, span: run.span))
+                else { continue }
                 if let index = state.pendingIndex[partition], state.pending[index].run.sourceOffset == grown.sourceOffset {
                     state.pending[index].run = grown
                 } else {
@@ -152,7 +153,7 @@ final class OffsetMapRecorder: Sendable {
         }
         state.withLockedValue { state in
             for (partition, run) in runs { state.durable.map.apply(.run(partition, run)) }
-            for (partition, run) in pruned { state.durable.map.remove(partition, runStartingAt: run.sourceOffset) }
+            for (partition, logStart) in state.logStarts { _ = state.durable.map.prune(partition, below: logStart) }
             for (partition, end) in ends { state.writtenEnds[partition] = end }
         }
         guard let offsetSyncs else { return }

@@ -23,13 +23,12 @@ final class OffsetMapStore: Sendable {
     /// The whole map, or the part about `partitions`.
     func load(only partitions: Set<TopicPartition>? = nil) async throws(KafkaClientError) -> OffsetMap {
         var map = OffsetMap()
+        // Tombstones are skipped: they delete runs wholly below the source's log start, which no
+        // translation at or above it consults, and the flow prunes such runs again anyway.
         for record in try await topic.readAll() {
-            guard let key = record.key, let (partition, start) = try? OffsetMapRecord.parseKey(key), partitions?.contains(partition) ?? true else { continue }
-            if let value = record.value {
-                if let parsed = try? OffsetMapRecord(key: key, value: value) { map.apply(parsed) }
-            } else {
-                map.remove(partition, runStartingAt: start)
-            }
+            guard let key = record.key, let value = record.value, let parsed = try? OffsetMapRecord(key: key, value: value),
+                  partitions?.contains(parsed.partition) ?? true else { continue }
+            map.apply(parsed)
         }
         return map
     }

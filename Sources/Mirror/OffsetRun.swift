@@ -19,6 +19,19 @@ public struct OffsetRun: Equatable, Sendable {
     /// The first target offset after the run.
     public var targetEnd: Int64 { targetOffset + span }
 
+    /// What is left of the run outside source offsets `lower ..< upper`: up to two runs.
+    func removing(_ lower: Int64, _ upper: Int64) -> [OffsetRun] {
+        var left: [OffsetRun] = []
+        if lower > sourceOffset {
+            left.append(OffsetRun(sourceOffset: sourceOffset, targetOffset: targetOffset, span: min(span, lower - sourceOffset)))
+        }
+        if upper < sourceEnd {
+            let start = max(upper, sourceOffset)
+            left.append(OffsetRun(sourceOffset: start, targetOffset: targetOffset + (start - sourceOffset), span: sourceEnd - start))
+        }
+        return left
+    }
+
     /// Whether `next` carries on where this run stops, on both sides.
     func isContinued(by next: OffsetRun) -> Bool {
         next.sourceOffset == sourceEnd && next.targetOffset == targetEnd

@@ -1,32 +1,81 @@
-/// The source-to-target offset mapping of one source partition, as runs in source order.
-/// Later copies win: after a crash the mirror copies some records again, and a consumer that
-/// fails over must resume at the last copy, or it would read the records in between twice.
+/// The source-to-target offset mapping of one source partition, as runs in source order, each
+/// source offset at most once: where its last copy is. After a crash the mirror copies some
+/// records again; a target log only grows, so the later copy is the one at the higher target
+/// offset, and that decides, whatever order runs are learnt in (delivery callbacks, and the map
+/// topic read back after compaction, come in no guaranteed order).
 public struct PartitionOffsetMap: Equatable, Sendable {
     public private(set) var runs: [OffsetRun] = []
+    /// Whether target offsets grow with source offsets across the runs, as they do unless a
+    /// restart's copies overlap older ones; searches are binary then, linear otherwise.
+    private var isMonotonic = true
 
     public init(runs: [OffsetRun] = []) {
         for run in runs { apply(run) }
     }
 
-    /// Adds a run written after every run already here: it replaces what it overlaps, and
-    /// every run that starts at or after it (those offsets were copied again, later).
+    /// Adds what a run says: on the source offsets it shares with runs already here, the copy at
+    /// the higher target offset stays.
     public mutating func apply(_ run: OffsetRun) {
         guard run.span > 0 else { return }
-        while let last = runs.last, last.sourceOffset >= run.sourceOffset { runs.removeLast() }
-        if let last = runs.last, last.sourceEnd > run.sourceOffset {
-            runs[runs.count - 1].span = run.sourceOffset - last.sourceOffset
+        // Fast path: records copied after everything here.
+        if let last = runs.last, last.sourceEnd <= run.sourceOffset {
+            if last.isContinued(by: run) {
+                runs[runs.count - 1].span += run.span
+            } else {
+                if run.targetOffset < last.targetEnd { isMonotonic = false }
+                runs.append(run)
+            }
+            return
         }
-        runs.append(run)
+        let first = firstIndex { $0.sourceEnd > run.sourceOffset }
+        var end = first
+        while end < runs.count && runs[end].sourceOffset < run.sourceEnd { end += 1 }
+        var merged: [OffsetRun] = []
+        var incoming = [run]
+        for existing in runs[first..<end] {
+            // Within an overlap both are linear with slope 1: one of them is later throughout.
+            if existing.targetOffset - existing.sourceOffset >= run.targetOffset - run.sourceOffset {
+                incoming = incoming.flatMap { $0.removing(existing.sourceOffset, existing.sourceEnd) }
+                merged.append(existing)
+            } else {
+                merged += existing.removing(run.sourceOffset, run.sourceEnd)
+            }
+        }
+        merged += incoming
+        merged.sort { $0.sourceOffset < $1.sourceOffset }
+        var coalesced: [OffsetRun] = []
+        for piece in merged {
+            if let last = coalesced.last, last.isContinued(by: piece) { coalesced[coalesced.count - 1].span += piece.span } else { coalesced.append(piece) }
+        }
+        runs.replaceSubrange(first..<end, with: coalesced)
+        isMonotonic = zip(runs, runs.dropFirst()).allSatisfy { $0.targetEnd <= $1.targetOffset }
     }
 
-    /// Records copied after everything here: extends the last run when they carry on from it.
-    public mutating func append(_ run: OffsetRun) -> OffsetRun {
-        if let last = runs.last, last.isContinued(by: run) {
-            runs[runs.count - 1].span += run.span
-            return runs[runs.count - 1]
+    /// Where a consumer that committed source offset `committed` resumes on the target: the
+    /// lowest target offset holding the last copy of a record at or above `committed`, so that
+    /// every such record is read (a later copy of an earlier record may be read again, none is
+    /// skipped). When nothing at or above it was copied yet, the end of the copies: where the
+    /// next one lands. Nil while nothing was copied.
+    public func translate(_ committed: Int64) -> Int64? {
+        guard !runs.isEmpty else { return nil }
+        let first = firstIndex { $0.sourceEnd > committed }
+        guard first < runs.count else { return runs.map(\.targetEnd).max() }
+        let candidates = isMonotonic ? runs[first...first] : runs[first...]
+        return candidates.map { $0.targetOffset + max(0, committed - $0.sourceOffset) }.min()
+    }
+
+    /// Where a consumer that read the target below `position` resumes on the source: the lowest
+    /// source offset whose last copy is at or above `position` (everything below it was read on
+    /// the target, or never copied at all: gaps); past every copy, the end of the copied source
+    /// offsets. Failing back uses it.
+    public func reverseTranslate(_ position: Int64) -> Int64? {
+        guard let last = runs.last else { return nil }
+        if isMonotonic {
+            let index = firstIndex { $0.targetEnd > position }
+            guard index < runs.count else { return last.sourceEnd }
+            return runs[index].sourceOffset + max(0, position - runs[index].targetOffset)
         }
-        apply(run)
-        return run
+        return runs.filter { $0.targetEnd > position }.map { $0.sourceOffset + max(0, position - $0.targetOffset) }.min() ?? last.sourceEnd
     }
 
     /// Drops the runs wholly below the source's log start: no committed offset can point there
@@ -37,48 +86,23 @@ public struct PartitionOffsetMap: Equatable, Sendable {
         return Array(gone)
     }
 
-    /// Forgets the run that started at `sourceOffset` (its record was deleted from the map topic).
-    mutating func remove(startingAt sourceOffset: Int64) {
-        runs.removeAll { $0.sourceOffset == sourceOffset }
-    }
-
-    /// Where a consumer that committed source offset `committed` resumes on the target: the
-    /// target offset of the first record copied from a source offset at or above it, or the end
-    /// of the last run when nothing at or above it was copied yet (what is copied later lands
-    /// there or after). Nil while nothing was copied.
-    public func translate(_ committed: Int64) -> Int64? {
-        guard let last = runs.last else { return nil }
-        // The first run that ends above the committed offset.
-        var low = 0
-        var high = runs.count
-        while low < high {
-            let middle = (low + high) / 2
-            if runs[middle].sourceEnd > committed { high = middle } else { low = middle + 1 }
-        }
-        guard low < runs.count else { return last.targetEnd }
-        let run = runs[low]
-        return run.targetOffset + max(0, committed - run.sourceOffset)
-    }
-
-    /// Where a consumer that read the copies below target offset `position` resumes on the
-    /// source: the source offset of the copy at `position`, or, where no copy is (a duplicate's
-    /// earlier copy, someone else's record), the start of the next run; past the last run, its
-    /// end. Failing back uses it: everything below the answer was copied below `position`, or
-    /// never copied at all (gaps). Target offsets grow with source offsets across runs, because
-    /// a run always supersedes every later one.
-    public func reverseTranslate(_ position: Int64) -> Int64? {
-        guard let last = runs.last else { return nil }
-        var low = 0
-        var high = runs.count
-        while low < high {
-            let middle = (low + high) / 2
-            if runs[middle].targetEnd > position { high = middle } else { low = middle + 1 }
-        }
-        guard low < runs.count else { return last.sourceEnd }
-        let run = runs[low]
-        return run.sourceOffset + max(0, position - run.targetOffset)
+    /// The run that holds source offset `offset`, if it was copied.
+    func run(containing offset: Int64) -> OffsetRun? {
+        let index = firstIndex { $0.sourceEnd > offset }
+        return index < runs.count && runs[index].sourceOffset <= offset ? runs[index] : nil
     }
 
     /// The first source offset after the last copied record.
     public var copiedEnd: Int64? { runs.last?.sourceEnd }
+
+    /// The first run for which `isAfter` holds, in a list where it holds from some run on.
+    private func firstIndex(where isAfter: (OffsetRun) -> Bool) -> Int {
+        var low = 0
+        var high = runs.count
+        while low < high {
+            let middle = (low + high) / 2
+            if isAfter(runs[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
 }

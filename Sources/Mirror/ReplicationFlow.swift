@@ -79,47 +79,62 @@ final class ReplicationFlow: Sendable {
         }
     }
 
-    /// Heartbeats and checkpoints, each when due, until `stop`; a failure is logged and the
-    /// work tried again at its next turn.
+    /// Heartbeats and checkpoints, each on its own task (a slow checkpoint round must not delay
+    /// heartbeats), until `stop`.
     private func emit(_ recorder: OffsetMapRecorder) async {
-        guard flow.emitHeartbeats || flow.emitCheckpoints else { return }
         let source = KafkaCluster(config: self.source.config)
         let target = KafkaCluster(config: self.target.config)
         let checkpoints = CheckpointEmitter(flow: flow, source: source, target: target, recorder: recorder, logger: logger)
         let heartbeats = HeartbeatEmitter(flow: flow, target: target)
-        var ready = false
-        var nextBeat = NIODeadline.now()
-        var nextRound = NIODeadline.now()
-        var lastFailure: String?
-        while !stopping {
-            do throws(KafkaClientError) {
-                if !ready {
-                    if flow.emitHeartbeats { try await heartbeats.ensureTopic() }
-                    if flow.emitCheckpoints { try await checkpoints.ensureTopic() }
-                    ready = true
+        await withTaskGroup(of: Void.self) { group in
+            if flow.emitHeartbeats {
+                group.addTask {
+                    await self.repeatedly("heartbeats", every: self.flow.emitHeartbeatsInterval, prepare: heartbeats.ensureTopic) {
+                        try await heartbeats.beat()
+                        self.state.withLockedValue { $0.heartbeats += 1 }
+                    }
                 }
-                if flow.emitHeartbeats && NIODeadline.now() >= nextBeat {
-                    nextBeat = .now() + flow.emitHeartbeatsInterval
-                    try await heartbeats.beat()
-                    state.withLockedValue { $0.heartbeats += 1 }
-                }
-                if flow.emitCheckpoints && NIODeadline.now() >= nextRound {
-                    nextRound = .now() + Self.checkpointRound
-                    let written = try await checkpoints.round()
-                    state.withLockedValue { $0.checkpoints += Int64(written) }
-                }
-                lastFailure = nil
-            } catch {
-                // Once per kind of failure, not once per second while a cluster is away.
-                if lastFailure != "\(error)" { logger.warning("\(flow.name): heartbeats and checkpoints: \(error)") }
-                lastFailure = "\(error)"
             }
-            try? await Task.sleep(nanoseconds: 100_000_000)
+            if flow.emitCheckpoints {
+                group.addTask {
+                    await self.repeatedly("checkpoints", every: Self.checkpointRound, prepare: checkpoints.ensureTopic) {
+                        let written = try await checkpoints.round()
+                        self.state.withLockedValue { $0.checkpoints += Int64(written) }
+                    }
+                }
+            }
         }
         await checkpoints.close()
         await heartbeats.close()
         await source.close()
         await target.close()
+    }
+
+    /// Runs `work` every `interval` until `stop`, after `prepare` succeeded once; a failure is
+    /// logged (once per kind, not every turn while a cluster is away) and the work tried again at
+    /// its next turn.
+    private func repeatedly(_ what: String, every interval: TimeAmount, prepare: () async throws -> Void,
+                            _ work: () async throws -> Void) async {
+        var ready = false
+        var next = NIODeadline.now()
+        var lastFailure: String?
+        while !stopping {
+            if NIODeadline.now() >= next {
+                next = .now() + interval
+                do {
+                    if !ready {
+                        try await prepare()
+                        ready = true
+                    }
+                    try await work()
+                    lastFailure = nil
+                } catch {
+                    if lastFailure != "\(error)" { logger.warning("\(flow.name): \(what): \(error)") }
+                    lastFailure = "\(error)"
+                }
+            }
+            try? await Task.sleep(nanoseconds: 100_000_000)
+        }
     }
 
     /// How often committed offsets are looked at, so a commit is checkpointed within about a

@@ -140,41 +140,43 @@ def map_entry(key: bytes, value: bytes | None) -> tuple[str, int, int, Run | Sou
 
 
 class OffsetMap:
-    """The runs per source partition after the map's records, in topic order: a record replaces
-    the run with its key, truncates an earlier run overlapping its start, and drops earlier runs
-    starting at or after it (a later copy wins)."""
+    """Where each copied source offset's last copy is, from the map's records in any order: a run
+    says source offsets source..source+span-1 are at target..target+span-1, and of two copies
+    of one source offset the one at the higher target offset is the later (a log only grows).
+    Kept per offset, not per run, so it shares nothing with Strait's run arithmetic. Tombstones
+    (runs below the source's log start) are ignored, as Strait ignores them."""
 
     def __init__(self):
-        self.runs: dict[tuple[str, int], list[Run]] = {}
+        self.last_copy: dict[tuple[str, int], dict[int, int]] = {}
         self.ends: dict[tuple[str, int], SourceEnd] = {}
 
     def apply(self, key: bytes, value: bytes | None):
         topic, partition, source, entry = map_entry(key, value)
-        if isinstance(entry, SourceEnd) or (entry is None and source == -1):
-            if entry is None:
-                self.ends.pop((topic, partition), None)
-            else:
-                self.ends[(topic, partition)] = entry
-            return
-        runs = self.runs.setdefault((topic, partition), [])
         if entry is None:
-            runs[:] = [r for r in runs if r.source != source]
             return
-        kept = []
-        for run in runs:
-            if run.source >= entry.source:
-                continue
-            if run.source + run.span > entry.source:
-                run = Run(run.source, run.target, entry.source - run.source)
-            kept.append(run)
-        kept.append(entry)
-        runs[:] = sorted(kept, key=lambda r: r.source)
+        if isinstance(entry, SourceEnd):
+            self.ends[(topic, partition)] = entry
+            return
+        copies = self.last_copy.setdefault((topic, partition), {})
+        for i in range(entry.span):
+            copies[entry.source + i] = max(copies.get(entry.source + i, -1), entry.target + i)
+
+    def runs(self, topic: str, partition: int) -> list[Run]:
+        """The copies as maximal runs, for messages and checks."""
+        result: list[Run] = []
+        for source, target in sorted((self.last_copy.get((topic, partition)) or {}).items()):
+            last = result[-1] if result else None
+            if last and last.source + last.span == source and last.target + last.span == target:
+                result[-1] = Run(last.source, last.target, last.span + 1)
+            else:
+                result.append(Run(source, target, 1))
+        return result
 
     def translate(self, topic: str, partition: int, offset: int) -> int | None:
-        """The target offset of the first copied source offset >= `offset`; past every run, the
-        end of the last one; None without runs."""
-        runs = self.runs.get((topic, partition)) or []
-        for run in runs:
-            if run.source + run.span > offset:
-                return run.target + max(0, offset - run.source)
-        return runs[-1].target + runs[-1].span if runs else None
+        """The lowest target offset holding the last copy of a source offset >= `offset`; past
+        every copy, one after the highest; None without copies."""
+        copies = self.last_copy.get((topic, partition)) or {}
+        if not copies:
+            return None
+        at_or_above = [target for source, target in copies.items() if source >= offset]
+        return min(at_or_above) if at_or_above else max(copies.values()) + 1

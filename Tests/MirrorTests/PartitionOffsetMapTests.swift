@@ -11,10 +11,11 @@ final class PartitionOffsetMapTests: XCTestCase {
     func testGapsTranslateToTheNextCopiedRecord() {
         // Source 0-9 copied, 10 a commit marker, 11-14 copied, 15-19 compacted away, 20-21 copied.
         var map = PartitionOffsetMap()
-        XCTAssertEqual(map.append(run(0, 0, 5)), run(0, 0, 5))
-        XCTAssertEqual(map.append(run(5, 5, 5)), run(0, 0, 10), "a run that carries on grows")
-        _ = map.append(run(11, 10, 4))
-        _ = map.append(run(20, 14, 2))
+        map.apply(run(0, 0, 5))
+        map.apply(run(5, 5, 5))
+        XCTAssertEqual(map.runs, [run(0, 0, 10)], "a run that carries on grows")
+        map.apply(run(11, 10, 4))
+        map.apply(run(20, 14, 2))
         XCTAssertEqual(map.runs.count, 3)
         XCTAssertEqual(map.translate(0), 0)
         XCTAssertEqual(map.translate(9), 9)
@@ -31,17 +32,38 @@ final class PartitionOffsetMapTests: XCTestCase {
 
     func testTheLastCopyWins() {
         var map = PartitionOffsetMap()
-        _ = map.append(run(0, 0, 30))
+        map.apply(run(0, 0, 30))
         // A crash: the restart resumes from the stored position 20 and copies 20-39 again at 30.
-        _ = map.append(run(20, 30, 20))
+        map.apply(run(20, 30, 20))
         XCTAssertEqual(map.runs, [run(0, 0, 20), run(20, 30, 20)])
         XCTAssertEqual(map.translate(19), 19)
         XCTAssertEqual(map.translate(20), 30)
         XCTAssertEqual(map.translate(25), 35)
-        // A rewind below several runs drops them all.
-        _ = map.append(run(5, 60, 1))
-        XCTAssertEqual(map.runs, [run(0, 0, 5), run(5, 60, 1)])
-        XCTAssertEqual(map.translate(6), 61)
+        XCTAssertEqual(map.translate(40), 50)
+    }
+
+    func testARestartThatHasNotCaughtUpKeepsTheOlderCopiesReachable() {
+        // 0-39 copied at 0-39; the restart copied 20-24 again at 40-44 and the source was lost.
+        let map = PartitionOffsetMap(runs: [run(0, 0, 40), run(20, 40, 5)])
+        XCTAssertEqual(map.runs, [run(0, 0, 20), run(20, 40, 5), run(25, 25, 15)])
+        XCTAssertEqual(map.translate(22), 25, "25-39 exist only as their first copies: they must still be read")
+        XCTAssertEqual(map.translate(30), 30)
+        XCTAssertEqual(map.translate(20), 25)
+        XCTAssertEqual(map.translate(45), 45, "past every copy: where the next lands")
+        XCTAssertEqual(map.reverseTranslate(41), 21, "read through the copy of 20 at 40")
+        XCTAssertEqual(map.reverseTranslate(30), 20, "the earlier copies of 20-24 are not in the map: their last copies were not read")
+        XCTAssertEqual(map.reverseTranslate(20), 20)
+    }
+
+    func testTheOrderRunsArriveInDoesNotMatter() {
+        // Batches answered out of order, a growing run's records, and a restart's overlap.
+        let runs = [run(0, 0, 10), run(10, 10, 10), run(20, 20, 10), run(0, 0, 20), run(15, 40, 10), run(30, 31, 3)]
+        let expected = PartitionOffsetMap(runs: runs)
+        XCTAssertEqual(expected.runs, [run(0, 0, 15), run(15, 40, 10), run(25, 25, 5), run(30, 31, 3)])
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            XCTAssertEqual(PartitionOffsetMap(runs: runs.shuffled(using: &generator)).runs, expected.runs)
+        }
     }
 
     func testReverseTranslationForFailingBack() {
@@ -81,8 +103,7 @@ final class PartitionOffsetMapTests: XCTestCase {
         XCTAssertEqual(map.prune(below: 16), [run(0, 0, 10), run(11, 10, 5)])
         XCTAssertEqual(map.translate(16), 15, "the log start, inside the gap, still translates exactly")
         XCTAssertEqual(map.prune(below: 22), [], "a run the log start is inside stays")
-        map.remove(startingAt: 20)
-        XCTAssertEqual(map.runs, [])
+        XCTAssertEqual(map.runs, [run(20, 15, 5)])
     }
 
     func testRecordsReplayInWriteOrder() throws {
