@@ -10,4 +10,15 @@ struct CommandFailure: Error, CustomStringConvertible {
     init(message: String) {
         description = message
     }
+
+    /// Runs `body`, turning any failure into one line.
+    static func oneLine<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let failure as CommandFailure {
+            throw failure
+        } catch {
+            throw CommandFailure(error)
+        }
+    }
 }

@@ -13,11 +13,8 @@ struct FlowGroupOptions: ParsableArguments {
 
     /// Runs `body` with a translator for the flow, closed afterwards; failures become one line.
     func withTranslator(_ body: (GroupOffsetTranslator) async throws -> Void) async throws {
-        let translator: GroupOffsetTranslator
-        do {
-            translator = try GroupOffsetTranslator(configuration: try MirrorConfigurationFile.read(mm2), source: source, target: target)
-        } catch {
-            throw CommandFailure(error)
+        let translator = try CommandFailure.oneLine {
+            try GroupOffsetTranslator(configuration: try MirrorConfigurationFile.read(mm2), source: source, target: target)
         }
         do {
             try await body(translator)
@@ -86,12 +83,7 @@ struct TopologyCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let configuration: MirrorConfiguration
-        do {
-            configuration = try MirrorConfigurationFile.read(mm2)
-        } catch {
-            throw CommandFailure(error)
-        }
+        let configuration = try CommandFailure.oneLine { try MirrorConfigurationFile.read(mm2) }
         let topology = await ReplicationTopology.read(configuration)
         print(json ? OffsetReport.json(topology) : OffsetReport.text(topology))
     }

@@ -16,12 +16,7 @@ struct RunCommand: AsyncParsableCommand {
     var http: String?
 
     func run() async throws {
-        let configuration: MirrorConfiguration
-        do {
-            configuration = try MirrorConfigurationFile.read(mm2)
-        } catch {
-            throw CommandFailure(error)
-        }
+        let configuration = try CommandFailure.oneLine { try MirrorConfigurationFile.read(mm2) }
         let address = try http.map { try BrokerCommand.address($0, option: "--http") }
         try await MirrorRunner.run(configuration, http: address.map { (host: $0.0, port: $0.1) })
     }

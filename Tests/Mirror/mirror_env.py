@@ -282,3 +282,14 @@ def stored_positions(target: Broker, source_alias: str, topic: str) -> dict[int,
     finally:
         consumer.close()
     return found
+
+
+def delete_records(broker: Broker, topic: str, partition: int, before: int):
+    """DeleteRecords through kafka-python: the partition's log start moves to `before`."""
+    from kafka.admin import KafkaAdminClient
+    from kafka.structs import TopicPartition as KafkaPythonPartition
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    try:
+        admin.delete_records({KafkaPythonPartition(topic, partition): before})
+    finally:
+        admin.close()

@@ -22,7 +22,7 @@ from kafka.structs import OffsetAndMetadata
 from kafka.structs import TopicPartition as KTopicPartition
 
 import mm2_records
-from mirror_env import mm2, produce, strait_binary, unique, wait_until
+from mirror_env import delete_records, mm2, produce, strait_binary, unique, wait_until
 
 FAST = {"refresh.topics.interval.seconds": 1, "emit.checkpoints.interval.seconds": 1}
 CHECKPOINTS = "A.checkpoints.internal"
@@ -272,15 +272,6 @@ def assert_one_line_error(result: subprocess.CompletedProcess, what: str):
 
 
 # ----- sources ----------------------------------------------------------------------------------
-
-def delete_records(broker, topic: str, partition: int, before: int):
-    from kafka.admin import KafkaAdminClient
-    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
-    try:
-        admin.delete_records({KTopicPartition(topic, partition): before})
-    finally:
-        admin.close()
-
 
 def make_compacted(a, topic: str, partitions: int, count: int = 300) -> None:
     """A compacted topic whose log has gaps: records with shared keys are cleaned away (every

@@ -12,7 +12,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from mirror_env import mm2, produce, read_all, strait_binary, unique, wait_until
+from mirror_env import delete_records, mm2, produce, read_all, strait_binary, unique, wait_until
 
 FAST = {"refresh.topics.interval.seconds": 1, "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000}
 
@@ -125,16 +125,6 @@ def test_agents_split_partitions_and_hand_over_without_loss(brokers, agents):
     assert duplicates == 0, "graceful handovers store positions first: nothing copied twice"
     assert "handed over" in first.log() and "copying" in second.log() and "copying" in third.log()
     assert "lost" not in first.log(), "a graceful stop loses nothing"
-
-
-def delete_records(broker, topic: str, partition: int, before: int):
-    from kafka.admin import KafkaAdminClient
-    from kafka.structs import TopicPartition as KTopicPartition
-    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
-    try:
-        admin.delete_records({KTopicPartition(topic, partition): before})
-    finally:
-        admin.close()
 
 
 @pytest.mark.parametrize("policy", ["stop", "skip"])
