@@ -19,6 +19,9 @@ public final class KafkaProducer: @unchecked Sendable {
     private var lastTopic: (name: String, partitionCount: Int)?
     private var flushing = 0
     private var flushWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Callbacks of batches no longer pending that have not returned yet: a flush waits for
+    /// them too, so whoever flushes has seen every answer.
+    private var callbacksRunning = 0
     private var closed = false
     private var fatal: KafkaClientError?
     private let wake: WakeSignal
@@ -226,13 +229,18 @@ public final class KafkaProducer: @unchecked Sendable {
                 lastTopic = nil
                 if closed && accumulator.pendingBatches == 0 { return (RecordAccumulator.Drained(), true) }
                 if config.enableIdempotence && accumulator.producerId < 0 { return (RecordAccumulator.Drained(), false) }
-                return (accumulator.drain(now: now, flushing: flushing > 0 || closed) { metadata.leader(topic: $0.topic, partition: $0.partition)?.nodeId }, false)
+                let drained = accumulator.drain(now: now, flushing: flushing > 0 || closed) { metadata.leader(topic: $0.topic, partition: $0.partition)?.nodeId }
+                callbacksRunning += drained.expired.count
+                return (drained, false)
             }
             if stop { return }
             for batch in drained.expired {
                 batch.fail(.requestTimedOut(broker: "\(batch.topicPartition)", api: "Produce", timeoutMs: config.deliveryTimeout.nanoseconds / 1_000_000))
             }
-            if !drained.expired.isEmpty { resumeFlushWaitersIfDone() }
+            if !drained.expired.isEmpty {
+                lock.withLock { callbacksRunning -= drained.expired.count }
+                resumeFlushWaitersIfDone()
+            }
             metadataDue = drained.missingLeaders
             // Written from this one task, so a connection carries a partition's batches in
             // sequence order; the answers are awaited elsewhere.
@@ -333,16 +341,17 @@ public final class KafkaProducer: @unchecked Sendable {
     }
 
     /// Records how a sent batch ended: done, back in the queue, or failed; runs its callbacks
-    /// outside the lock.
+    /// outside the lock, before the batch stops counting as pending (a flush returns only after
+    /// every callback ran).
     private func settle(_ batch: ProducerBatch, _ outcome: Result<(baseOffset: Int64, logAppendTime: Int64), KafkaClientError>) {
         switch outcome {
         case .success(let answer):
-            lock.withLock { accumulator.completed(batch) }
             batch.complete(baseOffset: answer.baseOffset, logAppendTime: answer.logAppendTime)
+            lock.withLock { accumulator.completed(batch) }
         case .failure(let error):
             if case .broker(let code, _) = error, code == .invalidProducerEpoch || code == .producerFenced || code == .transactionalIdAuthorizationFailed {
-                lock.withLock { accumulator.completed(batch) }
                 batch.fail(.fatalProducerError("\(error)"))
+                lock.withLock { accumulator.completed(batch) }
                 failEverything(.fatalProducerError("\(error)"))
                 return
             }
@@ -352,8 +361,8 @@ public final class KafkaProducer: @unchecked Sendable {
                 if error.invalidatesMetadata { Task { await cluster.invalidateMetadata() } }
                 return
             }
-            lock.withLock { accumulator.failed(batch) }
             batch.fail(error)
+            lock.withLock { accumulator.failed(batch) }
         }
         resumeFlushWaitersIfDone()
     }
@@ -361,15 +370,18 @@ public final class KafkaProducer: @unchecked Sendable {
     private func failEverything(_ error: KafkaClientError) {
         let removed: [ProducerBatch] = lock.withLock {
             if fatal == nil { fatal = error }
-            return accumulator.removeAll()
+            let removed = accumulator.removeAll()
+            callbacksRunning += removed.count
+            return removed
         }
         for batch in removed { batch.fail(error) }
+        lock.withLock { callbacksRunning -= removed.count }
         resumeFlushWaitersIfDone()
     }
 
     private func resumeFlushWaitersIfDone() {
         let waiters: [CheckedContinuation<Void, Never>] = lock.withLock {
-            guard accumulator.pendingBatches == 0, !flushWaiters.isEmpty else { return [] }
+            guard accumulator.pendingBatches == 0, callbacksRunning == 0, !flushWaiters.isEmpty else { return [] }
             defer {
                 flushWaiters = []
                 flushing = 0

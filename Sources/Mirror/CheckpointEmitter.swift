@@ -20,9 +20,10 @@ final class CheckpointEmitter: @unchecked Sendable {
     private let topic: InternalTopic
     private let logger: Logger
     private var groups: [String] = []
-    /// Read again with the group list: the opposite flow may still be copying.
+    /// Read again every `refresh.groups.interval.seconds`: the opposite flow may still be copying.
     private var translation: OffsetTranslation
     private var lastGroupRefresh: NIODeadline?
+    private var lastReverseRefresh: NIODeadline?
     private var lastFull: NIODeadline?
     private var lastGroupSync = NIODeadline.now()
     /// What was last written per group and target partition.
@@ -48,17 +49,23 @@ final class CheckpointEmitter: @unchecked Sendable {
         if lastGroupRefresh.map({ flow.refreshGroups && now - $0 >= flow.refreshGroupsInterval }) ?? true {
             groups = try await KafkaAdmin(cluster: source).listGroups()
                 .filter { ($0.protocolType == "consumer" || $0.protocolType.isEmpty) && flow.groups.matches($0.groupId) }.map(\.groupId)
-            translation = OffsetTranslation(flow: flow, reverse: try await OffsetTranslation.loadReverse(flow: flow, source: source))
+            emitted = emitted.filter { groups.contains($0.key) }
             lastGroupRefresh = now
         }
-        let view = recorder.durable
-        guard !view.coveredEnds.isEmpty || !translation.reverse.partitions.isEmpty else { return 0 }
+        if lastReverseRefresh.map({ now - $0 >= flow.refreshGroupsInterval }) ?? true {
+            translation = OffsetTranslation(flow: flow, reverse: try await OffsetTranslation.loadReverse(flow: flow, source: source))
+            lastReverseRefresh = now
+        }
+        guard !recorder.durable.coveredEnds.isEmpty || !translation.reverse.partitions.isEmpty else { return 0 }
         let full = lastFull.map { now - $0 >= flow.emitCheckpointsInterval } ?? true
         var current: [String: [TopicPartition: Checkpoint]] = [:]
         var changed: [Checkpoint] = []
-        for (group, committed) in await committedOffsets() {
+        let committedByGroup = await committedOffsets()
+        // Taken after the slow part, so it is as fresh as can be (and not held across awaits).
+        let view = recorder.durable
+        for (group, committed) in committedByGroup {
             for (partition, offset) in committed {
-                guard let (remote, translated) = translation.translate(partition, offset.offset, forward: view.translate) else { continue }
+                guard let (remote, translated) = translation.translate(partition, offset.offset, forward: view) else { continue }
                 let checkpoint = Checkpoint(group: group, topic: remote.topic, partition: remote.partition, upstreamOffset: offset.offset,
                                             offset: translated, metadata: offset.metadata ?? "")
                 current[group, default: [:]][remote] = checkpoint

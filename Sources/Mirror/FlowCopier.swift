@@ -40,16 +40,25 @@ final class FlowCopier: @unchecked Sendable {
     private var lastFlush = NIODeadline.now()
     private let lock = NIOLock()
     private var acked: [TopicPartition: Int64] = [:]
-    /// Batches sent and not yet answered, per partition, and the offset to count as copied once
+    /// Batches sent and not yet acted on, per partition, and the offset to count as copied once
     /// they are: records that produce nothing on the target (control and aborted batches,
     /// records that came from the target) still move the position.
-    private var inFlight: [TopicPartition: Int] = [:]
+    private var sends: [TopicPartition: PartitionSendQueue<Delivery>] = [:]
+    private var sendEpochs = 0
     private var passedOver: [TopicPartition: Int64] = [:]
     /// Partitions whose delivery failed: their positions stop moving until the restart.
     private var failures: [TopicPartition: KafkaClientError] = [:]
-    /// Which producer callbacks belong to: answers from a replaced producer are ignored.
-    private var producerGeneration = 0
     private var counters: FlowStatus
+
+    /// The answer to one sent batch, and what it means for the source partition.
+    private struct Delivery: Sendable {
+        var result: Result<RecordMetadata, KafkaClientError>
+        /// The last source offset the batch completes (the last batch of a source batch's split).
+        var lastOffset: Int64?
+        var runs: [OffsetRun]
+        var bytes: Int64
+        var records: Int64
+    }
 
     init(flow: FlowSettings, source: KafkaCluster, target: KafkaCluster, store: SourceOffsetStore, recorder: OffsetMapRecorder,
          logger: Logger) throws(KafkaClientError) {
@@ -143,7 +152,7 @@ final class FlowCopier: @unchecked Sendable {
         lock.withLock {
             for partition in partitions {
                 acked[partition] = nil
-                inFlight[partition] = nil
+                sends[partition] = nil
                 passedOver[partition] = nil
                 failures[partition] = nil
             }
@@ -213,20 +222,22 @@ final class FlowCopier: @unchecked Sendable {
                 let bytes = Int64(outgoing.bytes.readableBytes)
                 let runs = outgoing.runs
                 let records = runs.reduce(0) { $0 + $1.span }
-                let generation: Int = lock.withLock {
-                    inFlight[partition, default: 0] += 1
-                    return producerGeneration
+                let ticket: (epoch: Int, sequence: Int) = lock.withLock {
+                    if sends[partition] == nil {
+                        sendEpochs += 1
+                        sends[partition] = PartitionSendQueue(epoch: sendEpochs)
+                    }
+                    return (sends[partition]!.epoch, sends[partition]!.enqueue())
+                }
+                let delivery: @Sendable (Result<RecordMetadata, KafkaClientError>) -> Delivery = { result in
+                    Delivery(result: result, lastOffset: isLast ? lastOffset : nil, runs: runs, bytes: bytes, records: records)
                 }
                 do {
                     try await producer.send(batch: outgoing.bytes, to: destination) { [weak self] result in
-                        self?.delivered(result, partition: partition, lastOffset: isLast ? lastOffset : nil, runs: runs, bytes: bytes, records: records,
-                                        generation: generation)
+                        self?.answered(partition, ticket, delivery(result))
                     }
                 } catch {
-                    lock.withLock {
-                        inFlight[partition, default: 1] -= 1
-                        if failures[partition] == nil { failures[partition] = error }
-                    }
+                    answered(partition, ticket, delivery(.failure(error)))
                     return
                 }
                 if isLast { lastSent = lastOffset }
@@ -239,7 +250,7 @@ final class FlowCopier: @unchecked Sendable {
     private func passOver(_ partition: TopicPartition, through offset: Int64) {
         lock.withLock {
             guard failures[partition] == nil else { return }
-            if inFlight[partition, default: 0] == 0 {
+            if (sends[partition]?.inFlight ?? 0) == 0 {
                 acked[partition] = max(acked[partition] ?? -1, offset)
             } else {
                 passedOver[partition] = max(passedOver[partition] ?? -1, offset)
@@ -247,28 +258,30 @@ final class FlowCopier: @unchecked Sendable {
         }
     }
 
-    private func delivered(_ result: Result<RecordMetadata, KafkaClientError>, partition: TopicPartition, lastOffset: Int64?, runs: [OffsetRun],
-                           bytes: Int64, records: Int64, generation: Int) {
+    private func answered(_ partition: TopicPartition, _ ticket: (epoch: Int, sequence: Int), _ delivery: Delivery) {
         lock.withLock {
-            guard generation == producerGeneration else { return }
-            inFlight[partition, default: 1] -= 1
-            switch result {
-            case .success(let metadata):
-                // Where the records landed is a fact even after a failure: a later copy of the
-                // same source offsets supersedes it in the map.
-                recorder.delivered(partition, runs: runs, targetBase: metadata.offset >= 0 ? metadata.offset : nil)
-                counters.bytes += bytes
-                counters.records += records
-                // After a failure, later batches may still land (the producer renumbers past the
-                // gap): the position stays where it was, so the restart copies the gap again.
-                guard failures[partition] == nil else { return }
-                if let lastOffset { acked[partition] = max(acked[partition] ?? -1, lastOffset) }
-                if inFlight[partition] == 0, let offset = passedOver.removeValue(forKey: partition) {
-                    acked[partition] = max(acked[partition] ?? -1, offset)
-                }
-            case .failure(let error):
-                if failures[partition] == nil { failures[partition] = error }
+            guard sends[partition]?.epoch == ticket.epoch else { return }
+            for ready in sends[partition]!.answer(ticket.sequence, delivery) { release(partition, ready) }
+        }
+    }
+
+    /// Acts on a batch's answer, in send order, under the lock.
+    private func release(_ partition: TopicPartition, _ delivery: Delivery) {
+        switch delivery.result {
+        case .success(let metadata):
+            counters.bytes += delivery.bytes
+            counters.records += delivery.records
+            // After a failure, later batches may still land (the producer renumbers past the
+            // gap): the position stays where it was, so the restart copies the gap again, and
+            // the map learns those copies then.
+            guard failures[partition] == nil else { return }
+            recorder.delivered(partition, runs: delivery.runs, targetBase: metadata.offset >= 0 ? metadata.offset : nil)
+            if let lastOffset = delivery.lastOffset { acked[partition] = max(acked[partition] ?? -1, lastOffset) }
+            if sends[partition]?.inFlight == 0, let offset = passedOver.removeValue(forKey: partition) {
+                acked[partition] = max(acked[partition] ?? -1, offset)
             }
+        case .failure(let error):
+            if failures[partition] == nil { failures[partition] = error }
         }
     }
 
@@ -280,9 +293,9 @@ final class FlowCopier: @unchecked Sendable {
         logger.warning("\(flow.name): delivery failed (\(failed.map { "\($0.key): \($0.value)" }.sorted().joined(separator: "; "))); resuming from the last acknowledged offsets")
         await producer.close()
         let resume: [TopicPartition: Int64] = lock.withLock {
-            producerGeneration += 1
             failures = [:]
-            inFlight = [:]
+            // Answers from the replaced producer are ignored from here on.
+            sends = [:]
             passedOver = [:]
             counters.restarts += 1
             return acked
@@ -306,11 +319,13 @@ final class FlowCopier: @unchecked Sendable {
         let current = lock.withLock { acked }
         let changed = current.filter { (partitions?.contains($0.key) ?? owned.contains($0.key)) && stored[$0.key] != $0.value }
         // The runs first: a stored position promises that the map covers what is below it.
-        try await recorder.flush()
-        guard !changed.isEmpty else { return }
-        try await store.store(changed)
-        stored.merge(changed) { $1 }
-        recorder.stored(changed)
+        let latest = try await recorder.flush()
+        if !changed.isEmpty {
+            try await store.store(changed)
+            stored.merge(changed) { $1 }
+            recorder.stored(changed)
+        }
+        await recorder.writeOffsetSyncs(latest)
     }
 
     // MARK: - Data loss
@@ -360,12 +375,14 @@ final class FlowCopier: @unchecked Sendable {
         lock.withLock {
             acked[partition] = offset - 1
             passedOver[partition] = nil
+            // Whatever is still to come for earlier sends must not move the position back up.
+            sends[partition] = nil
         }
         try? consumer.seek(partition, to: offset)
-        if (try? await store.store([partition: offset - 1])) != nil {
-            stored[partition] = offset - 1
-            recorder.stored([partition: offset - 1])
-        }
+        // The map first, as for every stored position.
+        guard (try? await recorder.flush()) != nil, (try? await store.store([partition: offset - 1])) != nil else { return }
+        stored[partition] = offset - 1
+        recorder.stored([partition: offset - 1])
     }
 
     private func alarm(_ partition: TopicPartition, _ message: String, stop: Bool) {

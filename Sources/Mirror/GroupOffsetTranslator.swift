@@ -64,7 +64,7 @@ public final class GroupOffsetTranslator: Sendable {
         let translation = OffsetTranslation(flow: flow, reverse: reverse)
         var found: [(upstream: TopicPartition, committed: Int64, target: TopicPartition, offset: Int64?)] = []
         for (partition, offset) in committed {
-            if let (remote, translated) = translation.translate(partition, offset.offset, forward: map.translate) {
+            if let (remote, translated) = translation.translate(partition, offset.offset, forward: map) {
                 found.append((partition, offset.offset, remote, translated))
             } else if flow.replicates(partition.topic) {
                 found.append((partition, offset.offset, TopicPartition(flow.policy.formatRemoteTopic(sourceAlias: flow.source, topic: partition.topic), partition.partition), nil))

@@ -1,5 +1,6 @@
 import KafkaClient
 import KafkaProtocol
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// One of the mirror's internal topics (progress, offset map, offset syncs, checkpoints,
@@ -8,14 +9,23 @@ import NIOCore
 final class InternalTopic: Sendable {
     let cluster: KafkaCluster
     let name: String
-    private let producer: KafkaProducer
+    /// Made on the first write: most users only read.
+    private let writer = NIOLockedValueBox<KafkaProducer?>(nil)
 
     init(cluster: KafkaCluster, name: String) {
         self.cluster = cluster
         self.name = name
-        var config = ProducerConfig()
-        config.linger = .zero
-        producer = KafkaProducer(cluster: cluster, config: config)
+    }
+
+    private var producer: KafkaProducer {
+        writer.withLockedValue { writer in
+            if let writer { return writer }
+            var config = ProducerConfig()
+            config.linger = .zero
+            let made = KafkaProducer(cluster: cluster, config: config)
+            writer = made
+            return made
+        }
     }
 
     /// Creates the topic unless it exists (MM2's internal topics: compacted).
@@ -46,10 +56,13 @@ final class InternalTopic: Sendable {
         do throws(KafkaClientError) {
             try consumer.assign(wanted)
             try consumer.seekToBeginning(wanted)
-            let deadline = NIODeadline.now() + cluster.config.requestTimeout * 2
+            // A large topic may take long to read; only a read that stops moving fails.
+            var deadline = NIODeadline.now() + cluster.config.requestTimeout * 2
             while wanted.contains(where: { (consumer.position($0) ?? -1) < ends[$0]!.offset }) {
                 guard NIODeadline.now() < deadline else { throw .requestTimedOut(broker: name, api: "reading \(name)", timeoutMs: 0) }
-                records += try await consumer.poll(timeout: .milliseconds(200)).filter { $0.key != nil }
+                let polled = try await consumer.poll(timeout: .milliseconds(200))
+                if !polled.isEmpty { deadline = NIODeadline.now() + cluster.config.requestTimeout * 2 }
+                records += polled.filter { $0.key != nil }
             }
         } catch {
             await consumer.close()
@@ -75,6 +88,6 @@ final class InternalTopic: Sendable {
     }
 
     func close() async {
-        await producer.close()
+        await writer.withLockedValue { $0 }?.close()
     }
 }

@@ -11,6 +11,9 @@ public struct OffsetMap: Sendable {
 
     public private(set) var partitions: [TopicPartition: PartitionOffsetMap] = [:]
     public private(set) var sourceEnds: [TopicPartition: SourceEnd] = [:]
+    /// Where each partition's runs begin to be complete (see `OffsetMapRecord`): below it the
+    /// mirror copied without mapping, and nothing is translated.
+    public private(set) var mappedFrom: [TopicPartition: Int64] = [:]
 
     public init() {}
 
@@ -21,6 +24,9 @@ public struct OffsetMap: Sendable {
             partitions[partition, default: PartitionOffsetMap()].apply(run)
         case .sourceEnd(let partition, let logEnd, let timestamp):
             sourceEnds[partition] = SourceEnd(logEnd: logEnd, timestamp: timestamp)
+        case .mappedFrom(let partition, let offset, _):
+            // The highest is the safest: a map lost and begun again starts higher.
+            mappedFrom[partition] = max(mappedFrom[partition] ?? offset, offset)
         }
     }
 
@@ -28,19 +34,21 @@ public struct OffsetMap: Sendable {
         partitions[partition]?.prune(below: logStart) ?? []
     }
 
-    /// Adds copied records; returns the run that now holds them (the record to write), or nil
-    /// when a later copy of them was already known.
-    mutating func append(_ partition: TopicPartition, _ run: OffsetRun) -> OffsetRun? {
+    /// Adds copied records; returns the runs that now hold their source offsets (the records to
+    /// write: what of them a later copy did not supersede, merged with its neighbours).
+    mutating func append(_ partition: TopicPartition, _ run: OffsetRun) -> [OffsetRun] {
         partitions[partition, default: PartitionOffsetMap()].apply(run)
-        return partitions[partition]?.run(containing: run.sourceEnd - 1)
+        return partitions[partition]?.runs(overlapping: run) ?? []
     }
 
     /// See `PartitionOffsetMap.translate`.
     public func translate(_ partition: TopicPartition, _ committed: Int64) -> Int64? {
-        partitions[partition]?.translate(committed)
+        guard committed >= mappedFrom[partition] ?? 0 else { return nil }
+        return partitions[partition]?.translate(committed)
     }
 
     mutating func forget(_ partition: TopicPartition) {
         partitions[partition] = nil
+        mappedFrom[partition] = nil
     }
 }

@@ -8,12 +8,17 @@ import NIOCore
 /// version INT16 (0), `targetOffset` INT64, `span` INT64; keyed by where the run starts, a
 /// growing run replaces its earlier record under compaction while other runs stay. The key
 /// with source offset -1 holds the source's log end as last seen: version INT16 (0), `logEnd`
-/// INT64, `timestamp` INT64 (ms), which failover reports against once the source is gone.
+/// INT64, `timestamp` INT64 (ms), which failover reports against once the source is gone. The
+/// key with source offset -2 says from which source offset on the runs are complete (a flow
+/// that took over from MirrorMaker 2 or from a Strait without the map has copied what lies
+/// below without mapping it): version INT16 (0), `offset` INT64, `timestamp` INT64.
 public enum OffsetMapRecord: Equatable, Sendable {
     case run(TopicPartition, OffsetRun)
     case sourceEnd(TopicPartition, logEnd: Int64, timestamp: Int64)
+    case mappedFrom(TopicPartition, offset: Int64, timestamp: Int64)
 
     private static let sourceEndMarker: Int64 = -1
+    private static let mappedFromMarker: Int64 = -2
 
     public init(key: ByteBuffer, value: ByteBuffer) throws(KafkaCodecError) {
         var key = key
@@ -21,10 +26,12 @@ public enum OffsetMapRecord: Equatable, Sendable {
         let partition = TopicPartition(try key.readKafkaString("topic", compact: false), try key.readKafkaInteger("partition"))
         let sourceOffset: Int64 = try key.readKafkaInteger("sourceOffset")
         try MM2RecordVersion.check(&value, record: "offset map")
-        let first: Int64 = try value.readKafkaInteger(sourceOffset == Self.sourceEndMarker ? "logEnd" : "targetOffset")
-        let second: Int64 = try value.readKafkaInteger(sourceOffset == Self.sourceEndMarker ? "timestamp" : "span")
+        let first: Int64 = try value.readKafkaInteger(sourceOffset >= 0 ? "targetOffset" : "offset")
+        let second: Int64 = try value.readKafkaInteger(sourceOffset >= 0 ? "span" : "timestamp")
         if sourceOffset == Self.sourceEndMarker {
             self = .sourceEnd(partition, logEnd: first, timestamp: second)
+        } else if sourceOffset == Self.mappedFromMarker {
+            self = .mappedFrom(partition, offset: first, timestamp: second)
         } else {
             guard sourceOffset >= 0, first >= 0, second > 0 else { throw .corrupt("offset map run \(sourceOffset)/\(first)/\(second) is not valid") }
             self = .run(partition, OffsetRun(sourceOffset: sourceOffset, targetOffset: first, span: second))
@@ -33,7 +40,7 @@ public enum OffsetMapRecord: Equatable, Sendable {
 
     public var partition: TopicPartition {
         switch self {
-        case .run(let partition, _), .sourceEnd(let partition, _, _): return partition
+        case .run(let partition, _), .sourceEnd(let partition, _, _), .mappedFrom(let partition, _, _): return partition
         }
     }
 
@@ -44,6 +51,7 @@ public enum OffsetMapRecord: Equatable, Sendable {
         switch self {
         case .run(_, let run): buffer.writeInteger(run.sourceOffset)
         case .sourceEnd: buffer.writeInteger(Self.sourceEndMarker)
+        case .mappedFrom: buffer.writeInteger(Self.mappedFromMarker)
         }
         return buffer
     }
@@ -55,8 +63,8 @@ public enum OffsetMapRecord: Equatable, Sendable {
         case .run(_, let run):
             buffer.writeInteger(run.targetOffset)
             buffer.writeInteger(run.span)
-        case .sourceEnd(_, let logEnd, let timestamp):
-            buffer.writeInteger(logEnd)
+        case .sourceEnd(_, let first, let timestamp), .mappedFrom(_, let first, let timestamp):
+            buffer.writeInteger(first)
             buffer.writeInteger(timestamp)
         }
         return buffer

@@ -5,9 +5,9 @@ import NIOConcurrencyHelpers
 import NIOCore
 
 /// Follows where a flow's copies land on the target, for the partitions this agent copies:
-/// keeps their offset map, writes each new or grown run to the offset-map topic (and MM2's
-/// offset syncs) before the copier stores its positions, and tells the checkpoint emitter what
-/// is safe to translate. Delivery callbacks feed it from the producer's threads, hence the lock.
+/// keeps their offset map, writes each new or grown run to the offset-map topic before the
+/// copier stores its positions (and MM2's offset syncs after), and tells the checkpoint emitter
+/// what is safe to translate. The copier feeds it from delivery callbacks, hence the lock.
 final class OffsetMapRecorder: Sendable {
     /// What checkpoints may be computed from: the map as written, and per partition the source
     /// offset up to which the mirror's progress is stored (everything below was copied or
@@ -16,21 +16,28 @@ final class OffsetMapRecorder: Sendable {
         var map = OffsetMap()
         var coveredEnds: [TopicPartition: Int64] = [:]
 
-        /// The translation of `committed`, or nil while the mirror has not yet stored progress
-        /// up to it (a checkpoint then would send consumers back to records they had read).
+        /// Whether the stored progress covers `committed`: a checkpoint before that would send
+        /// consumers back to records they had read.
+        func covers(_ partition: TopicPartition, _ committed: Int64) -> Bool {
+            coveredEnds[partition].map { committed <= $0 } ?? false
+        }
+
+        /// The translation of `committed`, or nil while it is not covered.
         func translate(_ partition: TopicPartition, _ committed: Int64) -> Int64? {
-            guard let covered = coveredEnds[partition], committed <= covered else { return nil }
-            return map.translate(partition, committed)
+            covers(partition, committed) ? map.translate(partition, committed) : nil
         }
     }
 
     private struct State {
         var live = OffsetMap()
         var durable = DurableView()
-        /// Runs to write, in the order they were made; a run that grew since it was queued is
-        /// replaced in place (found through `pendingIndex`, the last entry per partition).
-        var pending: [(partition: TopicPartition, run: OffsetRun)] = []
+        /// Records to write, in the order they were made; a run that grew since it was queued is
+        /// replaced in place (found through `pendingIndex`, the last run queued per partition).
+        var pending: [OffsetMapRecord] = []
         var pendingIndex: [TopicPartition: Int] = [:]
+        /// Where the last batch acted on landed ended, per partition (batches are acted on in
+        /// the order they are in the target's log).
+        var lastTargetEnds: [TopicPartition: Int64] = [:]
         /// The source's log start and end per partition, as the last fetch told.
         var logStarts: [TopicPartition: Int64] = [:]
         var sourceEnds: [TopicPartition: Int64] = [:]
@@ -40,20 +47,23 @@ final class OffsetMapRecorder: Sendable {
     private let store: OffsetMapStore
     /// MM2's offset-syncs topic, unless `emit.offset-syncs.enabled` is false.
     private let offsetSyncs: InternalTopic?
+    private let offsetSyncsReplicationFactor: Int16
     private let logger: Logger
     private let flowName: String
     private let state = NIOLockedValueBox(State())
+    /// Whether the offset-syncs topic exists, and the last failure writing there (logged once).
+    private let syncsState = NIOLockedValueBox<(ready: Bool, lastFailure: String?)>((false, nil))
 
-    init(store: OffsetMapStore, offsetSyncs: InternalTopic?, flowName: String, logger: Logger) {
+    init(store: OffsetMapStore, offsetSyncs: InternalTopic?, offsetSyncsReplicationFactor: Int16, flowName: String, logger: Logger) {
         self.store = store
         self.offsetSyncs = offsetSyncs
+        self.offsetSyncsReplicationFactor = offsetSyncsReplicationFactor
         self.flowName = flowName
         self.logger = logger
     }
 
-    func ensureTopics(mapReplicationFactor: Int16, offsetSyncsReplicationFactor: Int16) async throws(KafkaClientError) {
-        try await store.ensureTopic(replicationFactor: mapReplicationFactor)
-        try await offsetSyncs?.ensure(partitions: 1, replicationFactor: offsetSyncsReplicationFactor)
+    func ensureTopic(replicationFactor: Int16) async throws(KafkaClientError) {
+        try await store.ensureTopic(replicationFactor: replicationFactor)
     }
 
     func close() async {
@@ -65,14 +75,24 @@ final class OffsetMapRecorder: Sendable {
 
     var durable: DurableView { state.withLockedValue { $0.durable } }
 
-    /// Takes on partitions: their runs from the map topic, and their stored positions.
+    /// Takes on partitions: their runs from the map topic, and their stored positions. A
+    /// partition with progress but no map (a flow that ran without one) is marked mapped only
+    /// from its position on.
     func adopt(_ partitions: Set<TopicPartition>, positions: [TopicPartition: Int64]) async throws(KafkaClientError) {
         let loaded = try await store.load(only: partitions)
+        let timestamp = WallClock.nowMs()
         state.withLockedValue { state in
             for partition in partitions {
-                for run in loaded.partitions[partition]?.runs ?? [] {
-                    state.live.apply(.run(partition, run))
-                    state.durable.map.apply(.run(partition, run))
+                var records = (loaded.partitions[partition]?.runs ?? []).map { OffsetMapRecord.run(partition, $0) }
+                if let from = loaded.mappedFrom[partition] {
+                    records.append(.mappedFrom(partition, offset: from, timestamp: timestamp))
+                } else if records.isEmpty, let position = positions[partition] {
+                    state.pending.append(.mappedFrom(partition, offset: position + 1, timestamp: timestamp))
+                    state.live.apply(.mappedFrom(partition, offset: position + 1, timestamp: timestamp))
+                }
+                for record in records {
+                    state.live.apply(record)
+                    state.durable.map.apply(record)
                 }
                 state.durable.coveredEnds[partition] = (positions[partition] ?? -1) + 1
             }
@@ -85,33 +105,35 @@ final class OffsetMapRecorder: Sendable {
                 state.live.forget(partition)
                 state.durable.map.forget(partition)
                 state.durable.coveredEnds[partition] = nil
+                state.lastTargetEnds[partition] = nil
                 state.logStarts[partition] = nil
                 state.sourceEnds[partition] = nil
                 state.writtenEnds[partition] = nil
             }
             state.pending.removeAll { partitions.contains($0.partition) }
             state.pendingIndex = [:]
-            for (index, entry) in state.pending.enumerated() { state.pendingIndex[entry.partition] = index }
+            for (index, record) in state.pending.enumerated() { state.pendingIndex[record.partition] = index }
         }
     }
 
     /// A batch landed at `targetBase`: its runs (target offsets relative to the batch) extend
     /// the map. Nil when the target did not say where: a retried batch already in the log
-    /// (DUPLICATE_SEQUENCE_NUMBER). It landed after every earlier batch, so placing it right
-    /// after the highest copy can only put a translation behind the truth, never ahead.
+    /// (DUPLICATE_SEQUENCE_NUMBER). It sits after the batch acted on before it, so placing it
+    /// right there can only put a translation behind the truth, never ahead.
     func delivered(_ partition: TopicPartition, runs: [OffsetRun], targetBase: Int64?) {
         state.withLockedValue { state in
-            let base = targetBase ?? state.live.partitions[partition]?.runs.map(\.targetEnd).max() ?? 0
+            let base = targetBase ?? state.lastTargetEnds[partition] ?? 0
             for run in runs {
-                guard let grown = state.live.append(partition, OffsetRun(sourceOffset: run.sourceOffset, targetOffset: base + run.targetOffset, span: run.span))
-                else { continue }
-                if let index = state.pendingIndex[partition], state.pending[index].run.sourceOffset == grown.sourceOffset {
-                    state.pending[index].run = grown
-                } else {
-                    state.pendingIndex[partition] = state.pending.count
-                    state.pending.append((partition, grown))
+                for grown in state.live.append(partition, OffsetRun(sourceOffset: run.sourceOffset, targetOffset: base + run.targetOffset, span: run.span)) {
+                    if let index = state.pendingIndex[partition], case .run(_, let queued) = state.pending[index], queued.sourceOffset == grown.sourceOffset {
+                        state.pending[index] = .run(partition, grown)
+                    } else {
+                        state.pendingIndex[partition] = state.pending.count
+                        state.pending.append(.run(partition, grown))
+                    }
                 }
             }
+            state.lastTargetEnds[partition] = base + runs.reduce(0) { $0 + $1.span }
         }
     }
 
@@ -123,51 +145,43 @@ final class OffsetMapRecorder: Sendable {
         }
     }
 
-    /// Writes the runs made since the last write, the source ends that moved, and tombstones
-    /// for runs the source no longer has; then an offset sync per partition that moved (MM2's
-    /// form: where the last copied record landed).
-    func flush() async throws(KafkaClientError) {
-        let (runs, ends, pruned) = state.withLockedValue { state in
-            let runs = state.pending
+    /// Writes the records made since the last write, the source ends that moved, and tombstones
+    /// for runs the source no longer has. Returns, per partition that moved, its last run (for
+    /// `writeOffsetSyncs`).
+    func flush() async throws(KafkaClientError) -> [TopicPartition: OffsetRun] {
+        let (records, ends, pruned) = state.withLockedValue { state in
+            let records = state.pending
             state.pending = []
             state.pendingIndex = [:]
             var pruned: [(TopicPartition, OffsetRun)] = []
             for (partition, logStart) in state.logStarts {
                 pruned += state.live.prune(partition, below: logStart).map { (partition, $0) }
             }
-            return (runs, state.sourceEnds.filter { state.writtenEnds[$0.key] != $0.value }, pruned)
+            return (records, state.sourceEnds.filter { state.writtenEnds[$0.key] != $0.value }, pruned)
         }
         let timestamp = WallClock.nowMs()
-        let records = runs.map { OffsetMapRecord.run($0.partition, $0.run) } + ends.map { OffsetMapRecord.sourceEnd($0.key, logEnd: $0.value, timestamp: timestamp) }
         do throws(KafkaClientError) {
-            try await store.write(records, pruned: pruned)
+            try await store.write(records + ends.map { OffsetMapRecord.sourceEnd($0.key, logEnd: $0.value, timestamp: timestamp) }, pruned: pruned)
         } catch {
             state.withLockedValue { state in
                 // Written again next time, before what came since (pruned runs stay pruned in
                 // memory; their tombstones only save space and are written on a later prune).
-                state.pending = runs + state.pending
+                state.pending = records + state.pending
                 state.pendingIndex = [:]
-                for (index, entry) in state.pending.enumerated() { state.pendingIndex[entry.partition] = index }
+                for (index, record) in state.pending.enumerated() { state.pendingIndex[record.partition] = index }
             }
             throw error
         }
+        var latest: [TopicPartition: OffsetRun] = [:]
         state.withLockedValue { state in
-            for (partition, run) in runs { state.durable.map.apply(.run(partition, run)) }
+            for record in records {
+                state.durable.map.apply(record)
+                if case .run(let partition, let run) = record { latest[partition] = run }
+            }
             for (partition, logStart) in state.logStarts { _ = state.durable.map.prune(partition, below: logStart) }
             for (partition, end) in ends { state.writtenEnds[partition] = end }
         }
-        guard let offsetSyncs else { return }
-        var latest: [TopicPartition: OffsetRun] = [:]
-        for (partition, run) in runs { latest[partition] = run }
-        do throws(KafkaClientError) {
-            try await offsetSyncs.write(latest.map { partition, run in
-                let sync = OffsetSync(topic: partition.topic, partition: partition.partition, upstreamOffset: run.sourceEnd - 1, offset: run.targetEnd - 1)
-                return (0, sync.key, sync.value)
-            })
-        } catch {
-            // MM2's syncs are for MM2's tools; Strait's own translation does not need them.
-            logger.warning("\(flowName): writing offset syncs to \(offsetSyncs.name) failed: \(error)")
-        }
+        return latest
     }
 
     /// The copier stored these positions (after `flush`): checkpoints may now cover them.
@@ -176,6 +190,30 @@ final class OffsetMapRecorder: Sendable {
             for (partition, position) in positions where state.durable.coveredEnds[partition] != nil {
                 state.durable.coveredEnds[partition] = position + 1
             }
+        }
+    }
+
+    /// MM2's offset syncs for the runs `flush` returned: where each partition's last copied
+    /// record landed. For MM2's tools only (Strait translates with its map), so a failure, such
+    /// as a source where topics cannot be created, is logged once and copying goes on.
+    func writeOffsetSyncs(_ latest: [TopicPartition: OffsetRun]) async {
+        guard let offsetSyncs, !latest.isEmpty else { return }
+        do throws(KafkaClientError) {
+            if !syncsState.withLockedValue({ $0.ready }) {
+                try await offsetSyncs.ensure(partitions: 1, replicationFactor: offsetSyncsReplicationFactor)
+                syncsState.withLockedValue { $0.ready = true }
+            }
+            try await offsetSyncs.write(latest.map { partition, run in
+                let sync = OffsetSync(topic: partition.topic, partition: partition.partition, upstreamOffset: run.sourceEnd - 1, offset: run.targetEnd - 1)
+                return (0, sync.key, sync.value)
+            })
+            syncsState.withLockedValue { $0.lastFailure = nil }
+        } catch {
+            let repeated = syncsState.withLockedValue { state in
+                defer { state.lastFailure = "\(error)" }
+                return state.lastFailure == "\(error)"
+            }
+            if !repeated { logger.warning("\(flowName): writing offset syncs to \(offsetSyncs.name) failed: \(error)") }
         }
     }
 }

@@ -6,8 +6,8 @@ import KafkaClient
 /// reverse flow B->A does not copy it back) translates backward, through the map of the opposite
 /// flow A->B, to the original topic on A: so failing back lands consumers where they were, as
 /// MM2 does by naming such checkpoints after the upstream topic. Under the identity policy the
-/// replica and the copied topic are one topic: positions within the replicated part go back,
-/// later ones (records written on B after the failover) forward.
+/// replica and the copied topic are one topic: the lower of the two answers, so neither the
+/// originals nor the copies of B's own records that the target holds are skipped.
 struct OffsetTranslation: Sendable {
     let flow: FlowSettings
     /// The opposite flow's map (its runs are keyed by the target cluster's topics), as read from
@@ -27,21 +27,60 @@ struct OffsetTranslation: Sendable {
     }
 
     /// The target partition and offset for `committed` on source `partition`, or nil when it
-    /// cannot be translated (yet). `forward` is the flow's own translation.
-    func translate(_ partition: TopicPartition, _ committed: Int64, forward: (TopicPartition, Int64) -> Int64?) -> (TopicPartition, Int64)? {
-        if let original = originals[partition.topic] {
+    /// cannot be translated (yet).
+    func translate(_ partition: TopicPartition, _ committed: Int64, forward: some ForwardOffsets) -> (TopicPartition, Int64)? {
+        let remote = flow.policy.formatRemoteTopic(sourceAlias: flow.source, topic: partition.topic)
+        if let original = originals[partition.topic], let back = reverse.partitions[TopicPartition(original, partition.partition)]?.reverseTranslate(committed) {
             let upstream = TopicPartition(original, partition.partition)
-            if let runs = reverse.partitions[upstream], let end = runs.runs.last?.targetEnd, committed <= end,
-               let offset = runs.reverseTranslate(committed) {
-                return (upstream, offset)
+            // A replica this flow does not copy (`A.orders` back to A): the way back is the answer.
+            guard remote == original && flow.replicates(partition.topic) else { return (upstream, back) }
+            // One topic holds the replica and this side's own records, and the target holds the
+            // originals and copies of those records, interleaved: a consumer must land before
+            // the first of either it has not read. Without the forward side's answer, wait.
+            guard forward.covers(partition, committed) else { return nil }
+            // Past the originals the consumer read come copies of this side's records: those it
+            // read here are skipped too.
+            var resume = back
+            for _ in 0..<Self.maxSkips {
+                guard let copies = forward.run(partition, holdingTarget: resume) else { break }
+                let read = copies.targetOffset + (committed - copies.sourceOffset)
+                guard read > resume else { break }
+                resume = min(copies.targetEnd, read)
             }
+            return (upstream, forward.translate(partition, committed).map { min($0, resume) } ?? resume)
         }
-        guard flow.replicates(partition.topic), let offset = forward(partition, committed) else { return nil }
-        return (TopicPartition(flow.policy.formatRemoteTopic(sourceAlias: flow.source, topic: partition.topic), partition.partition), offset)
+        guard flow.replicates(partition.topic), forward.covers(partition, committed), let offset = forward.translate(partition, committed) else { return nil }
+        return (TopicPartition(remote, partition.partition), offset)
     }
+
+    /// Bounds the walk over this side's copies (each step crosses one run).
+    private static let maxSkips = 10_000
 
     /// The opposite flow's map, from this flow's source cluster.
     static func loadReverse(flow: FlowSettings, source: KafkaCluster) async throws(KafkaClientError) -> OffsetMap {
         try await OffsetMapStore.read(cluster: source, sourceAlias: flow.target)
+    }
+}
+
+/// A flow's own, forward translation, and whether it may be used for an offset yet.
+protocol ForwardOffsets {
+    func covers(_ partition: TopicPartition, _ committed: Int64) -> Bool
+    func translate(_ partition: TopicPartition, _ committed: Int64) -> Int64?
+    /// The run whose copies include target offset `position`.
+    func run(_ partition: TopicPartition, holdingTarget position: Int64) -> OffsetRun?
+}
+
+extension OffsetMapRecorder.DurableView: ForwardOffsets {
+    func run(_ partition: TopicPartition, holdingTarget position: Int64) -> OffsetRun? {
+        map.run(partition, holdingTarget: position)
+    }
+}
+
+/// The map as read, for tools that look while the flow runs: everything in it may be used.
+extension OffsetMap: ForwardOffsets {
+    func covers(_ partition: TopicPartition, _ committed: Int64) -> Bool { true }
+
+    func run(_ partition: TopicPartition, holdingTarget position: Int64) -> OffsetRun? {
+        partitions[partition]?.run(holdingTarget: position)
     }
 }

@@ -8,6 +8,9 @@ public struct PartitionOffsetMap: Equatable, Sendable {
     /// Whether target offsets grow with source offsets across the runs, as they do unless a
     /// restart's copies overlap older ones; searches are binary then, linear otherwise.
     private var isMonotonic = true
+    /// Where the next copy lands: after the highest copy (not the last run's, when a restart's
+    /// copies overlap older ones). Asked for by every caught-up group at every checkpoint.
+    private var highestTargetEnd: Int64 = 0
 
     public init(runs: [OffsetRun] = []) {
         for run in runs { apply(run) }
@@ -17,6 +20,7 @@ public struct PartitionOffsetMap: Equatable, Sendable {
     /// the higher target offset stays.
     public mutating func apply(_ run: OffsetRun) {
         guard run.span > 0 else { return }
+        highestTargetEnd = max(highestTargetEnd, run.targetEnd)
         // Fast path: records copied after everything here.
         if let last = runs.last, last.sourceEnd <= run.sourceOffset {
             if last.isContinued(by: run) {
@@ -59,7 +63,7 @@ public struct PartitionOffsetMap: Equatable, Sendable {
     public func translate(_ committed: Int64) -> Int64? {
         guard !runs.isEmpty else { return nil }
         let first = firstIndex { $0.sourceEnd > committed }
-        guard first < runs.count else { return runs.map(\.targetEnd).max() }
+        guard first < runs.count else { return highestTargetEnd }
         let candidates = isMonotonic ? runs[first...first] : runs[first...]
         return candidates.map { $0.targetOffset + max(0, committed - $0.sourceOffset) }.min()
     }
@@ -86,10 +90,24 @@ public struct PartitionOffsetMap: Equatable, Sendable {
         return Array(gone)
     }
 
-    /// The run that holds source offset `offset`, if it was copied.
-    func run(containing offset: Int64) -> OffsetRun? {
-        let index = firstIndex { $0.sourceEnd > offset }
-        return index < runs.count && runs[index].sourceOffset <= offset ? runs[index] : nil
+    /// The run whose copies include target offset `position`, if any.
+    func run(holdingTarget position: Int64) -> OffsetRun? {
+        if isMonotonic {
+            let index = firstIndex { $0.targetEnd > position }
+            return index < runs.count && runs[index].targetOffset <= position ? runs[index] : nil
+        }
+        return runs.first { $0.targetOffset <= position && position < $0.targetEnd }
+    }
+
+    /// The runs holding any of `run`'s source offsets.
+    func runs(overlapping run: OffsetRun) -> [OffsetRun] {
+        var index = firstIndex { $0.sourceEnd > run.sourceOffset }
+        var found: [OffsetRun] = []
+        while index < runs.count && runs[index].sourceOffset < run.sourceEnd {
+            found.append(runs[index])
+            index += 1
+        }
+        return found
     }
 
     /// The first source offset after the last copied record.

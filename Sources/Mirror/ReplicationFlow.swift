@@ -43,16 +43,18 @@ final class ReplicationFlow: Sendable {
     /// Checkpoints and heartbeats run beside it, on their own task.
     func run() async {
         let store = SourceOffsetStore(cluster: target, topic: flow.offsetsTopic, sourceAlias: flow.source)
-        let offsetSyncs = flow.emitOffsetSyncs
-            ? InternalTopic(cluster: flow.offsetSyncsOnTarget ? target : source, name: flow.policy.offsetSyncsTopic(flow.target)) : nil
+        // Its own connections: on the source they would wait behind the copy's Fetch requests.
+        let syncsCluster = flow.emitOffsetSyncs ? KafkaCluster(config: (flow.offsetSyncsOnTarget ? target : source).config) : nil
+        let offsetSyncs = syncsCluster.map { InternalTopic(cluster: $0, name: flow.policy.offsetSyncsTopic(flow.target)) }
         let recorder = OffsetMapRecorder(store: OffsetMapStore(cluster: target, sourceAlias: flow.source), offsetSyncs: offsetSyncs,
-                                         flowName: flow.name, logger: logger)
+                                         offsetSyncsReplicationFactor: flow.offsetSyncsReplicationFactor, flowName: flow.name, logger: logger)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.copy(store, recorder) }
             group.addTask { await self.emit(recorder) }
         }
         await store.close()
         await recorder.close()
+        await syncsCluster?.close()
         logger.info("\(flow.name) stopped: \(status.summary)")
         await source.close()
         await target.close()
@@ -64,8 +66,7 @@ final class ReplicationFlow: Sendable {
             while !stopping {
                 do throws(KafkaClientError) {
                     try await store.ensureTopic(replicationFactor: flow.offsetStorageReplicationFactor)
-                    try await recorder.ensureTopics(mapReplicationFactor: flow.offsetStorageReplicationFactor,
-                                                    offsetSyncsReplicationFactor: flow.offsetSyncsReplicationFactor)
+                    try await recorder.ensureTopic(replicationFactor: flow.offsetStorageReplicationFactor)
                     try await runOnce(copier)
                 } catch {
                     logger.error("\(flow.name): \(error); retrying in 1 s")

@@ -120,8 +120,15 @@ class SourceEnd:
     timestamp: int
 
 
-def map_entry(key: bytes, value: bytes | None) -> tuple[str, int, int, Run | SourceEnd | None]:
-    """(source topic, partition, source offset, Run | SourceEnd | None for a tombstone)."""
+@dataclass(frozen=True)
+class MappedFrom:
+    """Key offset -2: the runs are complete from this source offset on."""
+    offset: int
+    timestamp: int
+
+
+def map_entry(key: bytes, value: bytes | None) -> tuple[str, int, int, Run | SourceEnd | MappedFrom | None]:
+    """(source topic, partition, source offset, Run | SourceEnd | MappedFrom | None for a tombstone)."""
     k = Reader(key, "offset-map key")
     topic, partition, source = k.string(), k.int32(), k.int64()
     k.done()
@@ -134,6 +141,8 @@ def map_entry(key: bytes, value: bytes | None) -> tuple[str, int, int, Run | Sou
         raise ValueError(f"offset-map value version {version}")
     if source == -1:
         return topic, partition, source, SourceEnd(first, second)
+    if source == -2:
+        return topic, partition, source, MappedFrom(first, second)
     if source < 0 or first < 0 or second <= 0:
         raise ValueError(f"offset-map run {topic}-{partition}: source {source}, target {first}, span {second}")
     return topic, partition, source, Run(source, first, second)
@@ -149,10 +158,14 @@ class OffsetMap:
     def __init__(self):
         self.last_copy: dict[tuple[str, int], dict[int, int]] = {}
         self.ends: dict[tuple[str, int], SourceEnd] = {}
+        self.mapped_from: dict[tuple[str, int], int] = {}
 
     def apply(self, key: bytes, value: bytes | None):
         topic, partition, source, entry = map_entry(key, value)
         if entry is None:
+            return
+        if isinstance(entry, MappedFrom):
+            self.mapped_from[(topic, partition)] = max(self.mapped_from.get((topic, partition), entry.offset), entry.offset)
             return
         if isinstance(entry, SourceEnd):
             self.ends[(topic, partition)] = entry
@@ -176,7 +189,7 @@ class OffsetMap:
         """The lowest target offset holding the last copy of a source offset >= `offset`; past
         every copy, one after the highest; None without copies."""
         copies = self.last_copy.get((topic, partition)) or {}
-        if not copies:
+        if not copies or offset < self.mapped_from.get((topic, partition), 0):
             return None
         at_or_above = [target for source, target in copies.items() if source >= offset]
         return min(at_or_above) if at_or_above else max(copies.values()) + 1

@@ -84,18 +84,55 @@ final class PartitionOffsetMapTests: XCTestCase {
         var opposite = OffsetMap()
         opposite.apply(.run(TopicPartition("orders", 0), run(0, 0, 100)))
         let translation = OffsetTranslation(flow: back, reverse: opposite)
-        let forward: (TopicPartition, Int64) -> Int64? = { _, committed in committed + 1_000 }
+        // Default policy: B's own `orders` copied to A's `B.orders` at the same offsets.
+        var forward = OffsetMap()
+        forward.apply(.run(TopicPartition("orders", 0), run(0, 0, 50)))
         XCTAssertEqual(translation.translate(TopicPartition("A.orders", 0), 40, forward: forward).map { "\($0.0) \($0.1)" }, "orders-0 40",
                        "the replica of A's topic goes back to the original")
-        XCTAssertEqual(translation.translate(TopicPartition("orders", 0), 7, forward: forward).map { "\($0.0) \($0.1)" }, "B.orders-0 1007",
+        XCTAssertEqual(translation.translate(TopicPartition("orders", 0), 7, forward: forward).map { "\($0.0) \($0.1)" }, "B.orders-0 7",
                        "B's own topic goes forward")
+        XCTAssertEqual(translation.translate(TopicPartition("A.orders", 0), 130, forward: forward).map { "\($0.0) \($0.1)" }, "orders-0 100",
+                       "read past every copy: after the last original copied")
 
+        // Identity: B's `orders` holds A's 100 originals (0-99), then B's own records from 100,
+        // which the reverse flow copies to A's `orders` from 100 on.
         let identity = try XCTUnwrap(try MirrorConfiguration(parsing: text + "replication.policy.class = IdentityReplicationPolicy\n").flows.first { $0.source == "B" })
         let same = OffsetTranslation(flow: identity, reverse: opposite)
-        XCTAssertEqual(same.translate(TopicPartition("orders", 0), 40, forward: forward).map { "\($0.0) \($0.1)" }, "orders-0 40",
+        var own = OffsetMap()
+        own.apply(.run(TopicPartition("orders", 0), run(100, 100, 50)))
+        XCTAssertEqual(same.translate(TopicPartition("orders", 0), 40, forward: own).map { "\($0.0) \($0.1)" }, "orders-0 40",
                        "within what came from A: back")
-        XCTAssertEqual(same.translate(TopicPartition("orders", 0), 150, forward: forward).map { "\($0.0) \($0.1)" }, "orders-0 1150",
-                       "written on B after the failover: forward")
+        XCTAssertEqual(same.translate(TopicPartition("orders", 0), 105, forward: own).map { "\($0.0) \($0.1)" }, "orders-0 105",
+                       "past A's originals, over the copies of B's records already read")
+    }
+
+    func testNothingBelowWhereTheMapBeginsIsTranslated() throws {
+        // Progress taken over from MirrorMaker 2 at 999: copies from 1000 on are mapped.
+        let partition = TopicPartition("orders", 0)
+        var map = OffsetMap()
+        for record: OffsetMapRecord in [.run(partition, run(1000, 5, 10)), .mappedFrom(partition, offset: 1000, timestamp: 1), .mappedFrom(partition, offset: 400, timestamp: 2)] {
+            map.apply(try OffsetMapRecord(key: record.key, value: record.value))
+        }
+        XCTAssertEqual(map.mappedFrom[partition], 1000, "the highest marker holds, in any order")
+        XCTAssertNil(map.translate(partition, 900), "a lagging group below the map is not sent to its start")
+        XCTAssertEqual(map.translate(partition, 1003), 8)
+    }
+
+    func testIdentityActiveActiveTakesTheLowerOfBothWays() throws {
+        // B's `orders`: copies of A's a0 (B 0) and a1 (B 2) around B's own b0 (B 1). A's
+        // `orders`: a0 (A 0), the copy of b0 (A 1), a1 (A 2). A group on B read a0 only.
+        let text = "clusters = A, B\nA.bootstrap.servers = a:9092\nB.bootstrap.servers = b:9092\nA->B.enabled = true\nB->A.enabled = true\n"
+            + "replication.policy.class = IdentityReplicationPolicy\n"
+        let back = try XCTUnwrap(try MirrorConfiguration(parsing: text).flows.first { $0.source == "B" })
+        let orders = TopicPartition("orders", 0)
+        var aToB = OffsetMap()
+        aToB.apply(.run(orders, run(0, 0, 1)))
+        aToB.apply(.run(orders, run(2, 2, 1)))
+        var bToA = OffsetMap()
+        bToA.apply(.run(orders, run(1, 1, 1)))
+        let translation = OffsetTranslation(flow: back, reverse: aToB)
+        XCTAssertEqual(translation.translate(orders, 1, forward: bToA).map { "\($0.0) \($0.1)" }, "orders-0 1",
+                       "back alone would give 2 and skip the copy of b0")
     }
 
     func testRunsBelowTheLogStartArePruned() {
