@@ -142,7 +142,7 @@ public final class KafkaProducer: @unchecked Sendable {
     public func flush() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done: Bool = lock.withLock {
-                guard accumulator.pendingBatches > 0 else { return true }
+                guard accumulator.pendingBatches > 0 || callbacksRunning > 0 else { return true }
                 flushing += 1
                 flushWaiters.append(continuation)
                 return false

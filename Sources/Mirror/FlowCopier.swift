@@ -262,6 +262,10 @@ final class FlowCopier: @unchecked Sendable {
         lock.withLock {
             guard sends[partition]?.epoch == ticket.epoch else { return }
             for ready in sends[partition]!.answer(ticket.sequence, delivery) { release(partition, ready) }
+            // Only once every answer before it was acted on, and none failed.
+            if failures[partition] == nil, sends[partition]?.inFlight == 0, let offset = passedOver.removeValue(forKey: partition) {
+                acked[partition] = max(acked[partition] ?? -1, offset)
+            }
         }
     }
 
@@ -275,11 +279,15 @@ final class FlowCopier: @unchecked Sendable {
             // gap): the position stays where it was, so the restart copies the gap again, and
             // the map learns those copies then.
             guard failures[partition] == nil else { return }
-            recorder.delivered(partition, runs: delivery.runs, targetBase: metadata.offset >= 0 ? metadata.offset : nil)
-            if let lastOffset = delivery.lastOffset { acked[partition] = max(acked[partition] ?? -1, lastOffset) }
-            if sends[partition]?.inFlight == 0, let offset = passedOver.removeValue(forKey: partition) {
-                acked[partition] = max(acked[partition] ?? -1, offset)
+            guard metadata.offset >= 0 else {
+                // A retried batch the target already had (DUPLICATE_SEQUENCE_NUMBER) without
+                // saying where: copy it again from the last mapped position, so the map knows
+                // exactly where a copy is.
+                failures[partition] = .broker(.duplicateSequenceNumber, context: "a batch of \(partition) is on the target at an offset it did not tell")
+                return
             }
+            recorder.delivered(partition, runs: delivery.runs, targetBase: metadata.offset)
+            if let lastOffset = delivery.lastOffset { acked[partition] = max(acked[partition] ?? -1, lastOffset) }
         case .failure(let error):
             if failures[partition] == nil { failures[partition] = error }
         }
@@ -302,6 +310,7 @@ final class FlowCopier: @unchecked Sendable {
         }
         producer = KafkaProducer(cluster: target, config: try Self.producerConfig(flow))
         for (partition, error) in failed where !error.isRetriable && owned.contains(partition) {
+            if case .broker(.duplicateSequenceNumber, _) = error { continue }
             alarm(partition, "the target refused the copy: \(error)", stop: true)
         }
         for partition in owned where !stopped.contains(partition) {
@@ -319,13 +328,11 @@ final class FlowCopier: @unchecked Sendable {
         let current = lock.withLock { acked }
         let changed = current.filter { (partitions?.contains($0.key) ?? owned.contains($0.key)) && stored[$0.key] != $0.value }
         // The runs first: a stored position promises that the map covers what is below it.
-        let latest = try await recorder.flush()
-        if !changed.isEmpty {
-            try await store.store(changed)
-            stored.merge(changed) { $1 }
-            recorder.stored(changed)
-        }
-        await recorder.writeOffsetSyncs(latest)
+        try await recorder.flush()
+        guard !changed.isEmpty else { return }
+        try await store.store(changed)
+        stored.merge(changed) { $1 }
+        recorder.stored(changed)
     }
 
     // MARK: - Data loss
@@ -379,8 +386,10 @@ final class FlowCopier: @unchecked Sendable {
             sends[partition] = nil
         }
         try? consumer.seek(partition, to: offset)
-        // The map first, as for every stored position.
-        guard (try? await recorder.flush()) != nil, (try? await store.store([partition: offset - 1])) != nil else { return }
+        // The map first, as for every stored position; a position lower than the stored one
+        // needs no new runs and is stored anyway.
+        let mapped = (try? await recorder.flush()) != nil
+        guard mapped || offset - 1 <= stored[partition] ?? -1, (try? await store.store([partition: offset - 1])) != nil else { return }
         stored[partition] = offset - 1
         recorder.stored([partition: offset - 1])
     }

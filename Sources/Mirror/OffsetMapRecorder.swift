@@ -6,7 +6,7 @@ import NIOCore
 
 /// Follows where a flow's copies land on the target, for the partitions this agent copies:
 /// keeps their offset map, writes each new or grown run to the offset-map topic before the
-/// copier stores its positions (and MM2's offset syncs after), and tells the checkpoint emitter
+/// copier stores its positions (MM2's offset syncs follow from the emitter's task), and tells the checkpoint emitter
 /// what is safe to translate. The copier feeds it from delivery callbacks, hence the lock.
 final class OffsetMapRecorder: Sendable {
     /// What checkpoints may be computed from: the map as written, and per partition the source
@@ -35,9 +35,8 @@ final class OffsetMapRecorder: Sendable {
         /// replaced in place (found through `pendingIndex`, the last run queued per partition).
         var pending: [OffsetMapRecord] = []
         var pendingIndex: [TopicPartition: Int] = [:]
-        /// Where the last batch acted on landed ended, per partition (batches are acted on in
-        /// the order they are in the target's log).
-        var lastTargetEnds: [TopicPartition: Int64] = [:]
+        /// The last run written per partition that moved, for MM2's offset syncs.
+        var syncsDue: [TopicPartition: OffsetRun] = [:]
         /// The source's log start and end per partition, as the last fetch told.
         var logStarts: [TopicPartition: Int64] = [:]
         var sourceEnds: [TopicPartition: Int64] = [:]
@@ -105,7 +104,7 @@ final class OffsetMapRecorder: Sendable {
                 state.live.forget(partition)
                 state.durable.map.forget(partition)
                 state.durable.coveredEnds[partition] = nil
-                state.lastTargetEnds[partition] = nil
+                state.syncsDue[partition] = nil
                 state.logStarts[partition] = nil
                 state.sourceEnds[partition] = nil
                 state.writtenEnds[partition] = nil
@@ -117,14 +116,11 @@ final class OffsetMapRecorder: Sendable {
     }
 
     /// A batch landed at `targetBase`: its runs (target offsets relative to the batch) extend
-    /// the map. Nil when the target did not say where: a retried batch already in the log
-    /// (DUPLICATE_SEQUENCE_NUMBER). It sits after the batch acted on before it, so placing it
-    /// right there can only put a translation behind the truth, never ahead.
-    func delivered(_ partition: TopicPartition, runs: [OffsetRun], targetBase: Int64?) {
+    /// the map.
+    func delivered(_ partition: TopicPartition, runs: [OffsetRun], targetBase: Int64) {
         state.withLockedValue { state in
-            let base = targetBase ?? state.lastTargetEnds[partition] ?? 0
             for run in runs {
-                for grown in state.live.append(partition, OffsetRun(sourceOffset: run.sourceOffset, targetOffset: base + run.targetOffset, span: run.span)) {
+                for grown in state.live.append(partition, OffsetRun(sourceOffset: run.sourceOffset, targetOffset: targetBase + run.targetOffset, span: run.span)) {
                     if let index = state.pendingIndex[partition], case .run(_, let queued) = state.pending[index], queued.sourceOffset == grown.sourceOffset {
                         state.pending[index] = .run(partition, grown)
                     } else {
@@ -133,7 +129,6 @@ final class OffsetMapRecorder: Sendable {
                     }
                 }
             }
-            state.lastTargetEnds[partition] = base + runs.reduce(0) { $0 + $1.span }
         }
     }
 
@@ -146,16 +141,20 @@ final class OffsetMapRecorder: Sendable {
     }
 
     /// Writes the records made since the last write, the source ends that moved, and tombstones
-    /// for runs the source no longer has. Returns, per partition that moved, its last run (for
-    /// `writeOffsetSyncs`).
-    func flush() async throws(KafkaClientError) -> [TopicPartition: OffsetRun] {
+    /// for runs the source no longer has. A record may hold more than the run it is keyed by
+    /// still holds (a later copy split it), so with the tombstones of a partition go its
+    /// remaining runs again, each under its own key.
+    func flush() async throws(KafkaClientError) {
         let (records, ends, pruned) = state.withLockedValue { state in
-            let records = state.pending
+            var records = state.pending
             state.pending = []
             state.pendingIndex = [:]
             var pruned: [(TopicPartition, OffsetRun)] = []
             for (partition, logStart) in state.logStarts {
-                pruned += state.live.prune(partition, below: logStart).map { (partition, $0) }
+                let gone = state.live.prune(partition, below: logStart)
+                guard !gone.isEmpty else { continue }
+                pruned += gone.map { (partition, $0) }
+                records += (state.live.partitions[partition]?.runs ?? []).map { OffsetMapRecord.run(partition, $0) }
             }
             return (records, state.sourceEnds.filter { state.writtenEnds[$0.key] != $0.value }, pruned)
         }
@@ -172,16 +171,14 @@ final class OffsetMapRecorder: Sendable {
             }
             throw error
         }
-        var latest: [TopicPartition: OffsetRun] = [:]
         state.withLockedValue { state in
             for record in records {
                 state.durable.map.apply(record)
-                if case .run(let partition, let run) = record { latest[partition] = run }
+                if case .run(let partition, let run) = record, run.sourceEnd >= state.syncsDue[partition]?.sourceEnd ?? 0 { state.syncsDue[partition] = run }
             }
             for (partition, logStart) in state.logStarts { _ = state.durable.map.prune(partition, below: logStart) }
             for (partition, end) in ends { state.writtenEnds[partition] = end }
         }
-        return latest
     }
 
     /// The copier stored these positions (after `flush`): checkpoints may now cover them.
@@ -193,11 +190,17 @@ final class OffsetMapRecorder: Sendable {
         }
     }
 
-    /// MM2's offset syncs for the runs `flush` returned: where each partition's last copied
-    /// record landed. For MM2's tools only (Strait translates with its map), so a failure, such
-    /// as a source where topics cannot be created, is logged once and copying goes on.
-    func writeOffsetSyncs(_ latest: [TopicPartition: OffsetRun]) async {
-        guard let offsetSyncs, !latest.isEmpty else { return }
+    /// MM2's offset syncs for the partitions whose map moved: where each one's last copied
+    /// record landed. For MM2's tools only (Strait translates with its map), so it runs on the
+    /// emitter's task, off the copy's path, and a failure, such as a source where topics cannot
+    /// be created, is logged once and tried again next time.
+    func writeOffsetSyncs() async {
+        guard let offsetSyncs else { return }
+        let latest = state.withLockedValue { state in
+            defer { state.syncsDue = [:] }
+            return state.syncsDue
+        }
+        guard !latest.isEmpty else { return }
         do throws(KafkaClientError) {
             if !syncsState.withLockedValue({ $0.ready }) {
                 try await offsetSyncs.ensure(partitions: 1, replicationFactor: offsetSyncsReplicationFactor)
@@ -214,6 +217,7 @@ final class OffsetMapRecorder: Sendable {
                 return state.lastFailure == "\(error)"
             }
             if !repeated { logger.warning("\(flowName): writing offset syncs to \(offsetSyncs.name) failed: \(error)") }
+            state.withLockedValue { $0.syncsDue.merge(latest) { current, _ in current } }
         }
     }
 }

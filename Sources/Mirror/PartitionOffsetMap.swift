@@ -99,6 +99,12 @@ public struct PartitionOffsetMap: Equatable, Sendable {
         return runs.first { $0.targetOffset <= position && position < $0.targetEnd }
     }
 
+    /// The run holding source offset `offset`, if it was copied.
+    func run(holdingSource offset: Int64) -> OffsetRun? {
+        let index = firstIndex { $0.sourceEnd > offset }
+        return index < runs.count && runs[index].sourceOffset <= offset ? runs[index] : nil
+    }
+
     /// The runs holding any of `run`'s source offsets.
     func runs(overlapping run: OffsetRun) -> [OffsetRun] {
         var index = firstIndex { $0.sourceEnd > run.sourceOffset }

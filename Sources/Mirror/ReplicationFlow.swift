@@ -96,6 +96,9 @@ final class ReplicationFlow: Sendable {
                     }
                 }
             }
+            group.addTask {
+                await self.repeatedly("offset syncs", every: self.flow.offsetFlushInterval, prepare: {}) { await recorder.writeOffsetSyncs() }
+            }
             if flow.emitCheckpoints {
                 group.addTask {
                     await self.repeatedly("checkpoints", every: Self.checkpointRound, prepare: checkpoints.ensureTopic) {

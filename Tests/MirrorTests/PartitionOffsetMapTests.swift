@@ -133,6 +133,25 @@ final class PartitionOffsetMapTests: XCTestCase {
         let translation = OffsetTranslation(flow: back, reverse: aToB)
         XCTAssertEqual(translation.translate(orders, 1, forward: bToA).map { "\($0.0) \($0.1)" }, "orders-0 1",
                        "back alone would give 2 and skip the copy of b0")
+        // A writes on: a2 (A 3) copied to B 3. A group on B that read everything lands on A's end,
+        // not on the end of B's last copied record.
+        aToB.apply(.run(orders, run(3, 3, 1)))
+        let later = OffsetTranslation(flow: back, reverse: aToB)
+        XCTAssertEqual(later.translate(orders, 4, forward: bToA).map { "\($0.0) \($0.1)" }, "orders-0 4")
+        XCTAssertEqual(later.translate(orders, 2, forward: bToA).map { "\($0.0) \($0.1)" }, "orders-0 2", "read a0 and b0: a1 is next")
+    }
+
+    func testFailbackBelowALateBegunMapWaits() throws {
+        // MM2 copied A's 0-999 to B's A.orders 0-999 without a map; Strait mapped from 1000 on.
+        let text = "clusters = A, B\nA.bootstrap.servers = a:9092\nB.bootstrap.servers = b:9092\nA->B.enabled = true\nB->A.enabled = true\n"
+        let back = try XCTUnwrap(try MirrorConfiguration(parsing: text).flows.first { $0.source == "B" })
+        let orders = TopicPartition("orders", 0)
+        var aToB = OffsetMap()
+        aToB.apply(.run(orders, run(1000, 1000, 50)))
+        aToB.apply(.mappedFrom(orders, offset: 1000, timestamp: 0))
+        let translation = OffsetTranslation(flow: back, reverse: aToB)
+        XCTAssertNil(translation.translate(TopicPartition("A.orders", 0), 500, forward: OffsetMap()))
+        XCTAssertEqual(translation.translate(TopicPartition("A.orders", 0), 1020, forward: OffsetMap()).map { "\($0.0) \($0.1)" }, "orders-0 1020")
     }
 
     func testRunsBelowTheLogStartArePruned() {
