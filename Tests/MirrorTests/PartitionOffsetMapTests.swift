@@ -8,6 +8,13 @@ final class PartitionOffsetMapTests: XCTestCase {
         OffsetRun(sourceOffset: source, targetOffset: target, span: span)
     }
 
+    /// The flow B->A of a pair of flows A->B and B->A.
+    private func reverseFlow(identity: Bool = false) throws -> FlowSettings {
+        let text = "clusters = A, B\nA.bootstrap.servers = a:9092\nB.bootstrap.servers = b:9092\nA->B.enabled = true\nB->A.enabled = true\n"
+            + (identity ? "replication.policy.class = IdentityReplicationPolicy\n" : "")
+        return try XCTUnwrap(try MirrorConfiguration(parsing: text).flows.first { $0.source == "B" })
+    }
+
     func testGapsTranslateToTheNextCopiedRecord() {
         // Source 0-9 copied, 10 a commit marker, 11-14 copied, 15-19 compacted away, 20-21 copied.
         var map = PartitionOffsetMap()
@@ -79,8 +86,7 @@ final class PartitionOffsetMapTests: XCTestCase {
     }
 
     func testFailbackTranslatesReplicasBackward() throws {
-        let text = "clusters = A, B\nA.bootstrap.servers = a:9092\nB.bootstrap.servers = b:9092\nA->B.enabled = true\nB->A.enabled = true\n"
-        let back = try XCTUnwrap(try MirrorConfiguration(parsing: text).flows.first { $0.source == "B" })
+        let back = try reverseFlow()
         var opposite = OffsetMap()
         opposite.apply(.run(TopicPartition("orders", 0), run(0, 0, 100)))
         let translation = OffsetTranslation(flow: back, reverse: opposite)
@@ -96,7 +102,7 @@ final class PartitionOffsetMapTests: XCTestCase {
 
         // Identity: B's `orders` holds A's 100 originals (0-99), then B's own records from 100,
         // which the reverse flow copies to A's `orders` from 100 on.
-        let identity = try XCTUnwrap(try MirrorConfiguration(parsing: text + "replication.policy.class = IdentityReplicationPolicy\n").flows.first { $0.source == "B" })
+        let identity = try reverseFlow(identity: true)
         let same = OffsetTranslation(flow: identity, reverse: opposite)
         var own = OffsetMap()
         own.apply(.run(TopicPartition("orders", 0), run(100, 100, 50)))
@@ -121,9 +127,7 @@ final class PartitionOffsetMapTests: XCTestCase {
     func testIdentityActiveActiveTakesTheLowerOfBothWays() throws {
         // B's `orders`: copies of A's a0 (B 0) and a1 (B 2) around B's own b0 (B 1). A's
         // `orders`: a0 (A 0), the copy of b0 (A 1), a1 (A 2). A group on B read a0 only.
-        let text = "clusters = A, B\nA.bootstrap.servers = a:9092\nB.bootstrap.servers = b:9092\nA->B.enabled = true\nB->A.enabled = true\n"
-            + "replication.policy.class = IdentityReplicationPolicy\n"
-        let back = try XCTUnwrap(try MirrorConfiguration(parsing: text).flows.first { $0.source == "B" })
+        let back = try reverseFlow(identity: true)
         let orders = TopicPartition("orders", 0)
         var aToB = OffsetMap()
         aToB.apply(.run(orders, run(0, 0, 1)))
@@ -143,8 +147,7 @@ final class PartitionOffsetMapTests: XCTestCase {
 
     func testFailbackBelowALateBegunMapWaits() throws {
         // MM2 copied A's 0-999 to B's A.orders 0-999 without a map; Strait mapped from 1000 on.
-        let text = "clusters = A, B\nA.bootstrap.servers = a:9092\nB.bootstrap.servers = b:9092\nA->B.enabled = true\nB->A.enabled = true\n"
-        let back = try XCTUnwrap(try MirrorConfiguration(parsing: text).flows.first { $0.source == "B" })
+        let back = try reverseFlow()
         let orders = TopicPartition("orders", 0)
         var aToB = OffsetMap()
         aToB.apply(.run(orders, run(1000, 1000, 50)))
