@@ -1,6 +1,5 @@
 import KafkaClient
 import KafkaProtocol
-import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -44,21 +43,10 @@ final class OffsetMapRecorder: Sendable {
     }
 
     private let store: OffsetMapStore
-    /// MM2's offset-syncs topic, unless `emit.offset-syncs.enabled` is false.
-    private let offsetSyncs: InternalTopic?
-    private let offsetSyncsReplicationFactor: Int16
-    private let logger: Logger
-    private let flowName: String
     private let state = NIOLockedValueBox(State())
-    /// Whether the offset-syncs topic exists, and the last failure writing there (logged once).
-    private let syncsState = NIOLockedValueBox<(ready: Bool, lastFailure: String?)>((false, nil))
 
-    init(store: OffsetMapStore, offsetSyncs: InternalTopic?, offsetSyncsReplicationFactor: Int16, flowName: String, logger: Logger) {
+    init(store: OffsetMapStore) {
         self.store = store
-        self.offsetSyncs = offsetSyncs
-        self.offsetSyncsReplicationFactor = offsetSyncsReplicationFactor
-        self.flowName = flowName
-        self.logger = logger
     }
 
     func ensureTopic(replicationFactor: Int16) async throws(KafkaClientError) {
@@ -67,7 +55,6 @@ final class OffsetMapRecorder: Sendable {
 
     func close() async {
         await store.close()
-        await offsetSyncs?.close()
     }
 
     var runCount: Int { state.withLockedValue { $0.live.partitions.values.reduce(0) { $0 + $1.runs.count } } }
@@ -190,34 +177,23 @@ final class OffsetMapRecorder: Sendable {
         }
     }
 
-    /// MM2's offset syncs for the partitions whose map moved: where each one's last copied
-    /// record landed. For MM2's tools only (Strait translates with its map), so it runs on the
-    /// emitter's task, off the copy's path, and a failure, such as a source where topics cannot
-    /// be created, is logged once and tried again next time.
-    func writeOffsetSyncs() async {
-        guard let offsetSyncs else { return }
+    /// MM2's offset syncs for the partitions whose map moved since the last call: where each
+    /// one's last copied record landed. For MM2's tools only (Strait translates with its map),
+    /// so the flow writes them from its emitter's task, off the copy's path; what could not be
+    /// written is kept for the next call.
+    func writeOffsetSyncs(to topic: InternalTopic) async throws(KafkaClientError) {
         let latest = state.withLockedValue { state in
             defer { state.syncsDue = [:] }
             return state.syncsDue
         }
-        guard !latest.isEmpty else { return }
         do throws(KafkaClientError) {
-            if !syncsState.withLockedValue({ $0.ready }) {
-                try await offsetSyncs.ensure(partitions: 1, replicationFactor: offsetSyncsReplicationFactor)
-                syncsState.withLockedValue { $0.ready = true }
-            }
-            try await offsetSyncs.write(latest.map { partition, run in
+            try await topic.write(latest.map { partition, run in
                 let sync = OffsetSync(topic: partition.topic, partition: partition.partition, upstreamOffset: run.sourceEnd - 1, offset: run.targetEnd - 1)
                 return (0, sync.key, sync.value)
             })
-            syncsState.withLockedValue { $0.lastFailure = nil }
         } catch {
-            let repeated = syncsState.withLockedValue { state in
-                defer { state.lastFailure = "\(error)" }
-                return state.lastFailure == "\(error)"
-            }
-            if !repeated { logger.warning("\(flowName): writing offset syncs to \(offsetSyncs.name) failed: \(error)") }
             state.withLockedValue { $0.syncsDue.merge(latest) { current, _ in current } }
+            throw error
         }
     }
 }

@@ -43,18 +43,13 @@ final class ReplicationFlow: Sendable {
     /// Checkpoints and heartbeats run beside it, on their own task.
     func run() async {
         let store = SourceOffsetStore(cluster: target, topic: flow.offsetsTopic, sourceAlias: flow.source)
-        // Its own connections: on the source they would wait behind the copy's Fetch requests.
-        let syncsCluster = flow.emitOffsetSyncs ? KafkaCluster(config: (flow.offsetSyncsOnTarget ? target : source).config) : nil
-        let offsetSyncs = syncsCluster.map { InternalTopic(cluster: $0, name: flow.policy.offsetSyncsTopic(flow.target)) }
-        let recorder = OffsetMapRecorder(store: OffsetMapStore(cluster: target, sourceAlias: flow.source), offsetSyncs: offsetSyncs,
-                                         offsetSyncsReplicationFactor: flow.offsetSyncsReplicationFactor, flowName: flow.name, logger: logger)
+        let recorder = OffsetMapRecorder(store: OffsetMapStore(cluster: target, sourceAlias: flow.source))
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.copy(store, recorder) }
             group.addTask { await self.emit(recorder) }
         }
         await store.close()
         await recorder.close()
-        await syncsCluster?.close()
         logger.info("\(flow.name) stopped: \(status.summary)")
         await source.close()
         await target.close()
@@ -87,6 +82,11 @@ final class ReplicationFlow: Sendable {
         let target = KafkaCluster(config: self.target.config)
         let checkpoints = CheckpointEmitter(flow: flow, source: source, target: target, recorder: recorder, logger: logger)
         let heartbeats = HeartbeatEmitter(flow: flow, target: target)
+        // MM2's offset syncs: best-effort (a source where the topic cannot be created only logs),
+        // on connections of their own (on the source they would wait behind the copy's Fetch
+        // requests).
+        let syncsCluster = flow.emitOffsetSyncs ? KafkaCluster(config: (flow.offsetSyncsOnTarget ? self.target : self.source).config) : nil
+        let offsetSyncs = syncsCluster.map { InternalTopic(cluster: $0, name: flow.policy.offsetSyncsTopic(flow.target)) }
         await withTaskGroup(of: Void.self) { group in
             if flow.emitHeartbeats {
                 group.addTask {
@@ -96,8 +96,13 @@ final class ReplicationFlow: Sendable {
                     }
                 }
             }
-            group.addTask {
-                await self.repeatedly("offset syncs", every: self.flow.offsetFlushInterval, prepare: {}) { await recorder.writeOffsetSyncs() }
+            if let offsetSyncs {
+                group.addTask {
+                    await self.repeatedly("offset syncs", every: self.flow.offsetFlushInterval,
+                                          prepare: { try await offsetSyncs.ensure(partitions: 1, replicationFactor: self.flow.offsetSyncsReplicationFactor) }) {
+                        try await recorder.writeOffsetSyncs(to: offsetSyncs)
+                    }
+                }
             }
             if flow.emitCheckpoints {
                 group.addTask {
@@ -110,6 +115,8 @@ final class ReplicationFlow: Sendable {
         }
         await checkpoints.close()
         await heartbeats.close()
+        await offsetSyncs?.close()
+        await syncsCluster?.close()
         await source.close()
         await target.close()
     }
