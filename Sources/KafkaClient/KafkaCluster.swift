@@ -52,7 +52,7 @@ public actor KafkaCluster {
             if connections[nodeId] == task { connections[nodeId] = nil }
             let count = (failures[nodeId]?.count ?? 0) + 1
             failures[nodeId] = (count, .now() + config.reconnectDelay(attempt: count - 1))
-            throw (error as? KafkaClientError) ?? .connectionFailed(broker: address.description, reason: "\(error)")
+            throw (error as? KafkaClientError) ?? .connectionFailed(broker: address.description, reason: SocketErrorText.describe(error))
         }
     }
 

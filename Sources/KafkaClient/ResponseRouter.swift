@@ -84,7 +84,7 @@ final class ResponseRouter: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        failAll(.connectionFailed(broker: broker, reason: "\(error)"))
+        failAll(.connectionFailed(broker: broker, reason: SocketErrorText.describe(error)))
         context.close(promise: nil)
     }
 

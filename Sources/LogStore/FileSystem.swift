@@ -7,12 +7,26 @@ import NIOCore
 
 /// Small file-system helpers for the log and the broker's metadata files.
 public enum FileSystem {
+    /// The C library's words for an errno ("No such file or directory"): what a one-line error
+    /// message says instead of the number.
+    public static func describe(errno code: Int32) -> String {
+        String(cString: strerror(code))
+    }
+
     public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }
 
+    /// Creates the directory and any missing parents (`mkdir -p`): a data directory named in a
+    /// config file may sit under folders that do not exist yet.
     public static func makeDirectory(_ path: String) throws(LogStoreError) {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw .io("mkdir \(path)", errno: errno) }
+        if mkdir(path, 0o755) == 0 { return }
+        let code = errno
+        if code == EEXIST { return }
+        let parent = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        guard code == ENOENT, !parent.isEmpty, parent != path else { throw .io("cannot create directory \(path)", errno: code) }
+        try makeDirectory(parent)
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw .io("cannot create directory \(path)", errno: errno) }
     }
 
     public static func makeDirectories(_ paths: [String]) throws(LogStoreError) {

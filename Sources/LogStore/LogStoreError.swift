@@ -22,7 +22,7 @@ public enum LogStoreError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .io(let what, let errno): return "\(what): errno \(errno)"
+        case .io(let what, let errno): return "\(what): \(FileSystem.describe(errno: errno))"
         case .offsetOutOfRange(let requested, let start, let end): return "offset \(requested) outside \(start)...\(end)"
         case .messageTooLarge(let size, let limit): return "batch of \(size) bytes exceeds max.message.bytes \(limit)"
         case .corruptBatch(let why): return "corrupt batch: \(why)"

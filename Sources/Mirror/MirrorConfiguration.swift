@@ -18,9 +18,19 @@ public struct MirrorConfiguration: Sendable {
                                           #"message\.timestamp\.difference\.max\.ms"#, #"message\.timestamp\.type"#,
                                           #"unclean\.leader\.election\.enable"#, #"min\.insync\.replicas"#]
 
+    /// The line each key was read from, for messages about a setting that is valid on its own
+    /// but fails at run time (a port in use, a directory that cannot be created).
+    public var lines: [String: Int]
+
     public init(parsing text: String) throws(MirrorConfigError) {
+        try self.init(entries: JavaProperties(parsing: text).entries.map { ($0.key, $0.value, $0.line) })
+    }
+
+    /// Settings with MM2's keys from any file format (later entries win), each with its line.
+    public init(entries: [(key: String, value: String, line: Int)]) throws(MirrorConfigError) {
         var values: [String: (value: String, line: Int)] = [:]
-        for entry in JavaProperties(parsing: text).entries { values[entry.key] = (entry.value, entry.line) }
+        for entry in entries { values[entry.key] = (entry.value, entry.line) }
+        lines = values.mapValues(\.line)
         guard let clusterList = values["clusters"] else { throw MirrorConfigError(key: "clusters", "missing: list the cluster aliases") }
         let aliases = NameFilter.list(clusterList.value)
         guard !aliases.isEmpty else { throw MirrorConfigError(key: "clusters", "empty", line: clusterList.line) }

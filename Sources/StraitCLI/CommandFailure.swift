@@ -12,6 +12,17 @@ struct CommandFailure: Error, CustomStringConvertible {
     }
 
     /// Runs `body`, turning any failure into one line.
+    static func oneLine<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let failure as CommandFailure {
+            throw failure
+        } catch {
+            throw CommandFailure(error)
+        }
+    }
+
+    /// Runs `body`, turning any failure into one line.
     static func oneLine<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()

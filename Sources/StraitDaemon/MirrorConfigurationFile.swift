@@ -1,24 +1,14 @@
-import Foundation
 import Mirror
 
 /// Reading an `mm2.properties` file for any command, with a one-line reason when it cannot be
-/// used.
+/// used: `FILE:LINE: KEY: problem`.
 public enum MirrorConfigurationFile {
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
-    }
-
-    public static func read(_ path: String) throws(Failure) -> MirrorConfiguration {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw Failure(description: "cannot read \(path): \(error.localizedDescription)")
-        }
+    public static func read(_ path: String) throws(DaemonFailure) -> MirrorConfiguration {
+        let text = try ConfigFileText.read(path)
         do {
             return try MirrorConfiguration(parsing: text)
         } catch {
-            throw Failure(description: "\(path): \(error)")
+            throw ConfigOrigin(file: path, line: error.line, key: error.key).failure(error.reason)
         }
     }
 }

@@ -1,0 +1,41 @@
+import Broker
+import Logging
+import ServiceLifecycle
+
+/// Runs a daemon plan in the foreground: embedded sites first, then the flows and the HTTP
+/// listener. SIGTERM and SIGINT stop it gracefully in every state (flows hand their partitions
+/// back with positions stored, then sites close their logs cleanly); a site or listener that
+/// cannot start stops it with one line naming the setting.
+public enum Daemon {
+    /// Shutdown is graceful for this long, then tasks are cancelled; a part that ignores
+    /// cancellation too ends the process rather than leave it unkillable but by kill -9.
+    static let gracefulShutdownLimit = Duration.seconds(30)
+    static let cancellationLimit = Duration.seconds(10)
+
+    public static func run(_ plan: DaemonPlan) async throws {
+        StraitLogging.bootstrap(level: plan.logLevel)
+        let logger = Logger(label: "strait")
+        for key in plan.mirror.ignoredKeys {
+            logger.notice("\(key): accepted for MirrorMaker 2 compatibility, no effect in Strait")
+        }
+        if plan.mirror.flows.isEmpty {
+            logger.warning("no flow is enabled")
+        }
+        for flow in plan.mirror.flows {
+            logger.info("flow \(flow.name): topics \(flow.topics.include.joined(separator: ", ")) excluding \(flow.topics.exclude.joined(separator: ", "))")
+        }
+        let sites = plan.sites.map { site in
+            (site: site, broker: BrokerService(config: site.broker, logger: Logger(label: "strait.site.\(site.name)")))
+        }
+        for (site, _) in sites {
+            logger.info("embedded site \(site.name) on \(site.broker.listenHost):\(site.broker.listenPort), data in \(site.broker.dataDirectory)")
+        }
+        // Services stop in reverse order: the flows before the sites they copy between.
+        var services = sites.map { ServiceGroupConfiguration.ServiceConfiguration(service: SiteService(site: $0.site, broker: $0.broker)) }
+        services.append(.init(service: FlowsService(plan: plan, sites: sites, logger: Logger(label: "strait.mirror"))))
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = gracefulShutdownLimit
+        configuration.maximumCancellationDuration = cancellationLimit
+        try await ServiceGroup(configuration: configuration).run()
+    }
+}
