@@ -48,9 +48,11 @@ struct BrokerCommand: AsyncParsableCommand {
     }
 
     static func address(_ text: String, option: String) throws -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+        do {
+            let address = try ListenAddress(parsing: text)
+            return (address.host, address.port)
+        } catch {
             throw ValidationError("\(option) expects HOST:PORT, got '\(text)'")
         }
-        return (String(text[..<colon]), port)
     }
 }
