@@ -12,6 +12,8 @@ public struct BrokerConfig: Sendable {
     public var dataDirectory: String
     /// Broker properties as given (static configuration).
     public var properties: [String: String]
+    /// The site this broker serves, as metrics label it.
+    public var siteName = "broker"
 
     /// Broker properties Strait reads besides the topic-config synonyms, with Kafka's defaults.
     public static let brokerDefaults: [String: String] = [

@@ -5,6 +5,7 @@ private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
 import KafkaProtocol
 import LogStore
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -19,6 +20,8 @@ public final class BrokerService: Service, Sendable {
     public let config: BrokerConfig
     private let logger: Logger
     private let boundPort = BoundPort()
+    /// What `statistics()` reads, while the broker runs.
+    private let running = NIOLockedValueBox<(registry: TopicRegistry, groups: GroupCoordinator, metrics: BrokerMetrics)?>(nil)
 
     public init(config: BrokerConfig, logger: Logger = Logger(label: "strait.broker")) {
         self.config = config
@@ -76,8 +79,9 @@ public final class BrokerService: Service, Sendable {
                                                       log: TransactionLog(registry: registry, nowMs: started), logger: logger)
         await transactions.recover()
         let dispatcher = Self.dispatcher(for: context, groups: groups, transactions: transactions, producerIds: producerIds)
-        let server = KafkaServer(host: config.listenHost, port: config.listenPort,
-                                 maximumFrameSize: Int(config.long("socket.request.max.bytes")), dispatcher: dispatcher, logger: logger)
+        let metrics = BrokerMetrics(site: config.siteName, apis: dispatcher.supportedApis.map(\.key))
+        let server = KafkaServer(host: config.listenHost, port: config.listenPort, maximumFrameSize: Int(config.long("socket.request.max.bytes")),
+                                 dispatcher: dispatcher, metrics: metrics, logger: logger)
         let listener: KafkaServer.Listener
         do {
             listener = try await server.bind(group: MultiThreadedEventLoopGroup.singleton)
@@ -89,6 +93,8 @@ public final class BrokerService: Service, Sendable {
             throw BrokerStartError(.listener, "cannot listen on \(config.listenHost):\(config.listenPort): \(error)")
         }
         let port = listener.channel.localAddress?.port ?? config.listenPort
+        running.withLockedValue { $0 = (registry, groups, metrics) }
+        defer { running.withLockedValue { $0 = nil } }
         boundPort.set(port)
         logger.info("broker listening", metadata: [
             "address": "\(config.listenHost):\(port)", "node.id": "\(config.nodeId)", "cluster.id": "\(clusterId)",
@@ -114,6 +120,16 @@ public final class BrokerService: Service, Sendable {
         registry.closeAll()
         try FileSystem.writeTextAtomically("", to: marker)
         logger.info("broker stopped cleanly")
+    }
+
+    /// The broker's size now, or nil when it is not serving.
+    public func statistics() async -> BrokerStatistics? {
+        guard let (registry, groups, metrics) = running.withLockedValue({ $0 }) else { return nil }
+        let topics = registry.allTopics()
+        let partitions = topics.flatMap(\.partitions)
+        return BrokerStatistics(topics: topics.count, partitions: partitions.count,
+                                logBytes: partitions.reduce(0) { $0 + Int64($1.sizeInBytes) }, groups: await groups.groupCount,
+                                connections: metrics.connections)
     }
 
     /// Runs the opening of the data directory, blaming that setting for whatever fails.

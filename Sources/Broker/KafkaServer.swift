@@ -12,6 +12,7 @@ struct KafkaServer {
     let port: Int
     let maximumFrameSize: Int
     let dispatcher: RequestDispatcher
+    let metrics: BrokerMetrics
     let logger: Logger
 
     typealias Listener = NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
@@ -67,16 +68,21 @@ struct KafkaServer {
     private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         let peer = connection.channel.remoteAddress?.description ?? "unknown"
         let host = connection.channel.remoteAddress?.ipAddress.map { "/" + $0 } ?? ""
+        metrics.connection(opened: true)
+        defer { metrics.connection(opened: false) }
         do {
             let channel = connection.channel
             try await connection.executeThenClose { inbound, _ in
                 for try await frame in inbound {
+                    metrics.request(frame.readableBytes, apiKey: frame.getInteger(at: frame.readerIndex, as: Int16.self))
                     // Responses go straight to the channel, and the next request is read only once
                     // the previous response is written: order is kept and slow readers push back.
                     switch await dispatcher.process(frame, clientHost: host) {
                     case .respond(let response):
+                        metrics.response(response.readableBytes)
                         try await channel.writeAndFlush(response).get()
                     case .respondParts(let parts):
+                        metrics.response(parts.reduce(0) { $0 + $1.length })
                         try await Self.write(parts, to: channel)
                     case .noResponse:
                         continue

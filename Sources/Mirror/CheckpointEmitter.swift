@@ -1,3 +1,4 @@
+import CoreMetrics
 import KafkaClient
 import KafkaProtocol
 import Logging
@@ -43,8 +44,8 @@ final class CheckpointEmitter: @unchecked Sendable {
         try await topic.ensure(partitions: 1, replicationFactor: flow.checkpointsReplicationFactor)
     }
 
-    /// Returns how many checkpoints it wrote.
-    func round() async throws(KafkaClientError) -> Int {
+    /// Returns the checkpoints it wrote.
+    func round() async throws(KafkaClientError) -> [Checkpoint] {
         let now = NIODeadline.now()
         if lastGroupRefresh.map({ flow.refreshGroups && now - $0 >= flow.refreshGroupsInterval }) ?? true {
             groups = try await KafkaAdmin(cluster: source).listGroups()
@@ -56,7 +57,7 @@ final class CheckpointEmitter: @unchecked Sendable {
             translation = OffsetTranslation(flow: flow, reverse: try await OffsetTranslation.loadReverse(flow: flow, source: source))
             lastReverseRefresh = now
         }
-        guard !recorder.durable.coveredEnds.isEmpty || !translation.reverse.partitions.isEmpty else { return 0 }
+        guard !recorder.durable.coveredEnds.isEmpty || !translation.reverse.partitions.isEmpty else { return [] }
         let full = lastFull.map { now - $0 >= flow.emitCheckpointsInterval } ?? true
         var current: [String: [TopicPartition: Checkpoint]] = [:]
         var changed: [Checkpoint] = []
@@ -73,13 +74,20 @@ final class CheckpointEmitter: @unchecked Sendable {
             }
         }
         try await topic.write(changed.map { (0, $0.key, $0.value) })
+        // MM2's checkpoint-latency-ms: from reading the group's offsets to the checkpoint written.
+        let latency = (NIODeadline.now() - now).nanoseconds / 1_000_000
+        for checkpoint in changed {
+            Recorder(label: "strait_mirror_checkpoint_latency_ms", dimensions: [
+                ("flow", flow.name), ("topic", checkpoint.topic), ("partition", String(checkpoint.partition)),
+            ], aggregate: true).record(latency)
+        }
         for (group, checkpoints) in current { emitted[group, default: [:]].merge(checkpoints) { $1 } }
         if full { lastFull = now }
         if flow.syncGroupOffsets && now - lastGroupSync >= flow.syncGroupOffsetsInterval {
             lastGroupSync = now
             for (group, checkpoints) in current { await syncGroup(group, checkpoints) }
         }
-        return changed.count
+        return changed
     }
 
     /// The committed offsets of every selected group, asked for `concurrency` groups at a time:

@@ -49,6 +49,8 @@ final class FlowCopier: @unchecked Sendable {
     /// Partitions whose delivery failed: their positions stop moving until the restart.
     private var failures: [TopicPartition: KafkaClientError] = [:]
     private var counters: FlowStatus
+    /// Per owned partition, for the status API and metrics (under the lock).
+    private var statistics: [TopicPartition: PartitionStatistics] = [:]
 
     /// The answer to one sent batch, and what it means for the source partition.
     private struct Delivery: Sendable {
@@ -58,6 +60,8 @@ final class FlowCopier: @unchecked Sendable {
         var runs: [OffsetRun]
         var bytes: Int64
         var records: Int64
+        /// The batch's newest record timestamp, for the replication latency.
+        var timestamp: Int64
     }
 
     init(flow: FlowSettings, source: KafkaCluster, target: KafkaCluster, store: SourceOffsetStore, recorder: OffsetMapRecorder,
@@ -99,6 +103,21 @@ final class FlowCopier: @unchecked Sendable {
         status.topics = mappings.count
         status.offsetMapRuns = recorder.runCount
         return status
+    }
+
+    /// The partitions being copied, from state under the lock: safe to call from any task
+    /// (the status API), and computed only when asked.
+    var partitionStatus: [PartitionStatus] {
+        let now = WallClock.nowMs()
+        return lock.withLock {
+            statistics.keys.sorted().map { partition in
+                let statistics = self.statistics[partition]!
+                return PartitionStatus(topic: partition.topic, partition: partition.partition, targetTopic: statistics.targetTopic,
+                                       sourceEnd: statistics.sourceEnd, position: acked[partition], lag: statistics.lag(position: acked[partition]),
+                                       records: statistics.records, bytes: statistics.bytes,
+                                       latency: self.statistics[partition]!.recentLatency(nowMs: now))
+            }
+        }
     }
 
     /// Owns no partition (nothing to fetch, no progress to write).
@@ -151,6 +170,7 @@ final class FlowCopier: @unchecked Sendable {
         recorder.forget(partitions)
         lock.withLock {
             for partition in partitions {
+                statistics[partition] = nil
                 acked[partition] = nil
                 sends[partition] = nil
                 passedOver[partition] = nil
@@ -195,6 +215,13 @@ final class FlowCopier: @unchecked Sendable {
             return
         }
         recorder.sourceBounds(partition, logStart: fetch.logStartOffset, logEnd: fetch.highWatermark)
+        let fetchedAt = WallClock.nowMs()
+        lock.withLock {
+            if statistics[partition] == nil {
+                statistics[partition] = PartitionStatistics(flow: flow.name, partition: partition, targetTopic: mapping.targetTopic)
+            }
+            statistics[partition]!.fetched(highWatermark: fetch.highWatermark, batches: fetch.batches, position: acked[partition], nowMs: fetchedAt)
+        }
         let destination = TopicPartition(mapping.targetTopic, partition.partition)
         let limit = min(mapping.maxMessageBytes, producer.config.maxRequestSize - 128)
         var position = fetch.fetchOffset
@@ -222,6 +249,7 @@ final class FlowCopier: @unchecked Sendable {
                 let bytes = Int64(outgoing.bytes.readableBytes)
                 let runs = outgoing.runs
                 let records = runs.reduce(0) { $0 + $1.span }
+                let timestamp = outgoing.bytes.getInteger(at: outgoing.bytes.readerIndex + 35, as: Int64.self) ?? -1
                 let ticket: (epoch: Int, sequence: Int) = lock.withLock {
                     if sends[partition] == nil {
                         sendEpochs += 1
@@ -230,7 +258,7 @@ final class FlowCopier: @unchecked Sendable {
                     return (sends[partition]!.epoch, sends[partition]!.enqueue())
                 }
                 let delivery: @Sendable (Result<RecordMetadata, KafkaClientError>) -> Delivery = { result in
-                    Delivery(result: result, lastOffset: isLast ? lastOffset : nil, runs: runs, bytes: bytes, records: records)
+                    Delivery(result: result, lastOffset: isLast ? lastOffset : nil, runs: runs, bytes: bytes, records: records, timestamp: timestamp)
                 }
                 do {
                     try await producer.send(batch: outgoing.bytes, to: destination) { [weak self] result in
@@ -275,6 +303,8 @@ final class FlowCopier: @unchecked Sendable {
         case .success(let metadata):
             counters.bytes += delivery.bytes
             counters.records += delivery.records
+            statistics[partition]?.delivered(records: delivery.records, bytes: delivery.bytes, timestamp: delivery.timestamp,
+                                             position: acked[partition], nowMs: WallClock.nowMs())
             // After a failure, later batches may still land (the producer renumbers past the
             // gap): the position stays where it was, so the restart copies the gap again, and
             // the map learns those copies then.

@@ -25,6 +25,18 @@ public struct FlowStatus: Sendable, Equatable {
     /// Runs of the offset map this agent holds for its partitions.
     public var offsetMapRuns: Int = 0
     public var alarms: [Alarm] = []
+    /// The partitions this agent copies.
+    public var partitions: [PartitionStatus] = []
+    /// The last checkpoint written per consumer group.
+    public var groups: [GroupCheckpointStatus] = []
+
+    /// Records on the source not yet on the target, over this agent's partitions.
+    public var lag: Int64 { partitions.reduce(0) { $0 + ($1.lag ?? 0) } }
+
+    /// Replication latencies of the last 10 to 20 seconds, over this agent's partitions.
+    public var latency: LatencyHistogram {
+        partitions.reduce(into: LatencyHistogram()) { $0.merge($1.latency) }
+    }
 
     /// One line for the log.
     public var summary: String {

@@ -13,7 +13,8 @@ final class ReplicationFlow: Sendable {
     private let source: KafkaCluster
     private let target: KafkaCluster
     private let logger: Logger
-    private let state = NIOLockedValueBox<(status: FlowStatus, stopping: Bool, checkpoints: Int64, heartbeats: Int64)>((FlowStatus(flow: ""), false, 0, 0))
+    private let state = NIOLockedValueBox<(status: FlowStatus, stopping: Bool, checkpoints: Int64, heartbeats: Int64,
+                                           groups: [String: GroupCheckpointStatus], copier: FlowCopier?)>((FlowStatus(flow: ""), false, 0, 0, [:], nil))
 
     init(flow: FlowSettings, source: ClusterSettings, target: ClusterSettings, logger: Logger) {
         self.flow = flow
@@ -24,12 +25,17 @@ final class ReplicationFlow: Sendable {
     }
 
     var status: FlowStatus {
-        state.withLockedValue { state in
+        let (status, copier) = state.withLockedValue { state in
             var status = state.status
             status.checkpoints = state.checkpoints
             status.heartbeats = state.heartbeats
-            return status
+            status.groups = state.groups.values.sorted { $0.group < $1.group }
+            return (status, state.copier)
         }
+        guard let copier else { return status }
+        var withPartitions = status
+        withPartitions.partitions = copier.partitionStatus
+        return withPartitions
     }
 
     func stop() {
@@ -58,6 +64,7 @@ final class ReplicationFlow: Sendable {
     private func copy(_ store: SourceOffsetStore, _ recorder: OffsetMapRecorder) async {
         do throws(KafkaClientError) {
             let copier = try FlowCopier(flow: flow, source: source, target: target, store: store, recorder: recorder, logger: logger)
+            state.withLockedValue { $0.copier = copier }
             while !stopping {
                 do throws(KafkaClientError) {
                     try await store.ensureTopic(replicationFactor: flow.offsetStorageReplicationFactor)
@@ -108,7 +115,13 @@ final class ReplicationFlow: Sendable {
                 group.addTask {
                     await self.repeatedly("checkpoints", every: Self.checkpointRound, prepare: checkpoints.ensureTopic) {
                         let written = try await checkpoints.round()
-                        self.state.withLockedValue { $0.checkpoints += Int64(written) }
+                        let now = WallClock.nowMs()
+                        self.state.withLockedValue { state in
+                            state.checkpoints += Int64(written.count)
+                            for (group, checkpoints) in Dictionary(grouping: written, by: \.group) {
+                                state.groups[group] = GroupCheckpointStatus(group: group, timeMs: now, partitions: checkpoints.count)
+                            }
+                        }
                     }
                 }
             }

@@ -12,28 +12,38 @@ public enum Daemon {
     static let gracefulShutdownLimit = Duration.seconds(30)
     static let cancellationLimit = Duration.seconds(10)
 
-    public static func run(_ plan: DaemonPlan) async throws {
-        StraitLogging.bootstrap(level: plan.logLevel)
+    /// `extra` adds services that run beside the daemon's own and stop first (the demo's
+    /// producer and view).
+    public static func run(_ plan: DaemonPlan, extra: (DaemonMonitor) -> [any Service] = { _ in [] }) async throws {
+        let events = RecentEvents()
+        StraitLogging.bootstrap(level: plan.logLevel, events: events)
+        // Before any broker or flow makes its instruments.
+        let exporter = MetricsExporter()
         let logger = Logger(label: "strait")
         for key in plan.mirror.ignoredKeys {
             logger.notice("\(key): accepted for MirrorMaker 2 compatibility, no effect in Strait")
         }
-        if plan.mirror.flows.isEmpty {
-            logger.warning("no flow is enabled")
-        }
         for flow in plan.mirror.flows {
             logger.info("flow \(flow.name): topics \(flow.topics.include.joined(separator: ", ")) excluding \(flow.topics.exclude.joined(separator: ", "))")
         }
+        let monitor = DaemonMonitor(plan: plan, events: events)
         let sites = plan.sites.map { site in
             (site: site, broker: BrokerService(config: site.broker, logger: Logger(label: "strait.site.\(site.name)")))
         }
         for (site, _) in sites {
             logger.info("embedded site \(site.name) on \(site.broker.listenHost):\(site.broker.listenPort), data in \(site.broker.dataDirectory)")
         }
-        // Services stop in reverse order: the flows before the sites they copy between.
-        var services = sites.map { ServiceGroupConfiguration.ServiceConfiguration(service: SiteService(site: $0.site, broker: $0.broker)) }
-        services.append(.init(service: FlowsService(plan: plan, sites: sites, logger: Logger(label: "strait.mirror"))))
-        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Services stop in reverse order: the extras, then the flows before the sites they copy
+        // between, and the HTTP listener last.
+        var services: [any Service] = [monitor]
+        if let http = plan.http {
+            services.append(HTTPService(listener: http, monitor: monitor, exporter: exporter, logger: Logger(label: "strait.http")))
+        }
+        services += sites.map { SiteService(site: $0.site, broker: $0.broker, monitor: monitor) }
+        services.append(FlowsService(plan: plan, sites: sites, monitor: monitor, logger: Logger(label: "strait.mirror")))
+        services += extra(monitor)
+        var configuration = ServiceGroupConfiguration(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger)
         configuration.maximumGracefulShutdownDuration = gracefulShutdownLimit
         configuration.maximumCancellationDuration = cancellationLimit
         try await ServiceGroup(configuration: configuration).run()

@@ -10,6 +10,7 @@ public struct EmbeddedSite: Sendable {
     public init(name: String, broker: BrokerConfig, origins: [BrokerStartError.Setting: ConfigOrigin]) {
         self.name = name
         self.broker = broker
+        self.broker.siteName = name
         self.origins = origins
     }
 

@@ -4,12 +4,13 @@ import Logging
 import Mirror
 import ServiceLifecycle
 
-/// The flows and the HTTP listener, started once every embedded site listens (a flow between
-/// sites that never came up would retry forever), and stopped first on shutdown, so that flows
-/// store their positions while the sites still run.
+/// The flows, started once every embedded site listens (a flow between sites that never came
+/// up would retry forever), and stopped before the sites on shutdown, so that flows store their
+/// positions while the sites still run.
 struct FlowsService: Service {
     let plan: DaemonPlan
     let sites: [(site: EmbeddedSite, broker: BrokerService)]
+    let monitor: DaemonMonitor
     let logger: Logger
 
     func run() async throws {
@@ -30,7 +31,13 @@ struct FlowsService: Service {
             return
         }
         let agent = MirrorAgent(configuration: plan.mirror, logger: logger)
-        let server = try await startHTTP(agent)
+        monitor.flowsStarted(agent)
+        defer { monitor.flowsStopped() }
+        guard !plan.mirror.flows.isEmpty else {
+            // Sites alone: nothing to run, but the daemon stays up until told to stop.
+            try? await gracefulShutdown()
+            return
+        }
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 await agent.run()
@@ -39,21 +46,6 @@ struct FlowsService: Service {
             }
         } onCancel: {
             agent.stop()
-        }
-        await server?.close()
-    }
-
-    private func startHTTP(_ agent: MirrorAgent) async throws -> StatusServer? {
-        guard let http = plan.http else { return nil }
-        do {
-            let server = try await StatusServer.start(host: http.host, port: http.port, pages: [
-                "/metrics": .init(contentType: "text/plain; version=0.0.4", body: { MirrorReport.metrics(agent.status) }),
-                "/status": .init(contentType: "application/json", body: { MirrorReport.status(agent.status) }),
-            ])
-            logger.info("metrics on http://\(http.host):\(server.port)/metrics, status on /status")
-            return server
-        } catch {
-            throw http.origin.failure("cannot listen on \(http.host):\(http.port): \(SocketErrorText.describe(error))")
         }
     }
 }

@@ -532,6 +532,9 @@ actor GroupCoordinator {
     // MARK: administration
 
     /// ListGroups, optionally filtered by state name (v4, case-insensitive as in Kafka).
+    /// Groups that exist (any state but dead).
+    var groupCount: Int { groups.values.filter { $0.state != .dead }.count }
+
     func listGroups(states: [String]) -> [(groupId: String, protocolType: String, state: String)] {
         let wanted = Set(states.map { $0.lowercased() })
         return groups.values.filter { $0.state != .dead && (wanted.isEmpty || wanted.contains($0.state.rawValue.lowercased())) }
