@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 ldconfig -p | grep -q 'libsnappy.so.1 ' || need_apt+=(libsnappy1v5)
 ldconfig -p | grep -q 'liblz4.so.1 ' || need_apt+=(liblz4-1)
 ldconfig -p | grep -q 'libzstd.so.1 ' || need_apt+=(libzstd1)
@@ -52,5 +54,5 @@ STRAIT_BIN="$PWD/.build/debug/strait" python3 -m pytest Tests/Interop -q -p no:c
 echo "== mirror: strait run --mm2 between strait brokers (and Tansu)"
 STRAIT_BIN="$PWD/.build/debug/strait" python3 -m pytest Tests/Mirror -q -p no:cacheprovider
 
-echo "== daemon: the README's first command in a fresh clone, start-up failures, signals"
+echo "== daemon: the README's first command in a fresh clone, the demo, configuration, HTTP, deploy files"
 STRAIT_BIN="$PWD/.build/debug/strait" python3 -m pytest Tests/Daemon -q -p no:cacheprovider

@@ -66,8 +66,15 @@ final class CheckpointEmitter: @unchecked Sendable {
         let view = recorder.durable
         for (group, committed) in committedByGroup {
             for (partition, offset) in committed {
-                guard let (remote, translated) = translation.translate(partition, offset.offset, forward: view) else { continue }
-                let checkpoint = Checkpoint(group: group, topic: remote.topic, partition: remote.partition, upstreamOffset: offset.offset,
+                // A group ahead of the stored progress (a consumer keeping up with a busy
+                // partition always is, by a moment) is checkpointed where that progress ends:
+                // an offset it has read, so after a failover it re-reads a few records and skips
+                // none. Waiting for the progress to cover it would, under steady traffic, never
+                // checkpoint it at all.
+                var upstream = offset.offset
+                if translation.translatesForward(partition.topic), let end = view.coveredEnds[partition], upstream > end { upstream = end }
+                guard let (remote, translated) = translation.translate(partition, upstream, forward: view) else { continue }
+                let checkpoint = Checkpoint(group: group, topic: remote.topic, partition: remote.partition, upstreamOffset: upstream,
                                             offset: translated, metadata: offset.metadata ?? "")
                 current[group, default: [:]][remote] = checkpoint
                 if full || emitted[group]?[remote] != checkpoint { changed.append(checkpoint) }

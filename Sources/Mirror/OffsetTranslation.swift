@@ -26,6 +26,12 @@ struct OffsetTranslation: Sendable {
         self.originals = originals
     }
 
+    /// Whether the topic translates through this flow's own map (it is not a replica of one of
+    /// the target's topics).
+    func translatesForward(_ topic: String) -> Bool {
+        originals[topic] == nil
+    }
+
     /// The target partition and offset for `committed` on source `partition`, or nil when it
     /// cannot be translated (yet).
     func translate(_ partition: TopicPartition, _ committed: Int64, forward: some ForwardOffsets) -> (TopicPartition, Int64)? {
