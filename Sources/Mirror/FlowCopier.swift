@@ -303,8 +303,7 @@ final class FlowCopier: @unchecked Sendable {
         case .success(let metadata):
             counters.bytes += delivery.bytes
             counters.records += delivery.records
-            statistics[partition]?.delivered(records: delivery.records, bytes: delivery.bytes, timestamp: delivery.timestamp,
-                                             position: acked[partition], nowMs: WallClock.nowMs())
+            statistics[partition]?.delivered(records: delivery.records, bytes: delivery.bytes, timestamp: delivery.timestamp, nowMs: WallClock.nowMs())
             // After a failure, later batches may still land (the producer renumbers past the
             // gap): the position stays where it was, so the restart copies the gap again, and
             // the map learns those copies then.
@@ -318,6 +317,7 @@ final class FlowCopier: @unchecked Sendable {
             }
             recorder.delivered(partition, runs: delivery.runs, targetBase: metadata.offset)
             if let lastOffset = delivery.lastOffset { acked[partition] = max(acked[partition] ?? -1, lastOffset) }
+            statistics[partition]?.updateLag(position: acked[partition])
         case .failure(let error):
             if failures[partition] == nil { failures[partition] = error }
         }
@@ -434,6 +434,13 @@ final class FlowCopier: @unchecked Sendable {
             counters.alarms.removeAll { $0.topic == partition.topic && $0.partition == partition.partition }
             counters.alarms.append(.init(topic: partition.topic, partition: partition.partition, message: message, stopped: stop))
         }
+    }
+
+    /// Waits for what was sent and stores the positions, keeping the partitions: what a stop
+    /// does before its last checkpoints.
+    func settle() async {
+        await producer.flush()
+        try? await flushProgress(only: nil)
     }
 
     /// Stores the final positions of what is still owned and closes the clients.

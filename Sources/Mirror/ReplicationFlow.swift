@@ -69,7 +69,7 @@ final class ReplicationFlow: Sendable {
                 do throws(KafkaClientError) {
                     try await store.ensureTopic(replicationFactor: flow.offsetStorageReplicationFactor)
                     try await recorder.ensureTopic(replicationFactor: flow.offsetStorageReplicationFactor)
-                    try await runOnce(copier)
+                    try await runOnce(copier, recorder)
                 } catch {
                     logger.error("\(flow.name): \(error); retrying in 1 s")
                     try? await Task.sleep(nanoseconds: 1_000_000_000)
@@ -114,14 +114,7 @@ final class ReplicationFlow: Sendable {
             if flow.emitCheckpoints {
                 group.addTask {
                     await self.repeatedly("checkpoints", every: Self.checkpointRound, prepare: checkpoints.ensureTopic) {
-                        let written = try await checkpoints.round()
-                        let now = WallClock.nowMs()
-                        self.state.withLockedValue { state in
-                            state.checkpoints += Int64(written.count)
-                            for (group, checkpoints) in Dictionary(grouping: written, by: \.group) {
-                                state.groups[group] = GroupCheckpointStatus(group: group, timeMs: now, partitions: checkpoints.count)
-                            }
-                        }
+                        self.record(try await checkpoints.round())
                     }
                 }
             }
@@ -167,7 +160,7 @@ final class ReplicationFlow: Sendable {
 
     /// One membership of the work group: joins, copies what it is given, and on the way out
     /// (stop or failure) hands everything back with positions stored, then leaves.
-    private func runOnce(_ copier: FlowCopier) async throws(KafkaClientError) {
+    private func runOnce(_ copier: FlowCopier, _ recorder: OffsetMapRecorder) async throws(KafkaClientError) {
         let topics = TopicSynchronizer(flow: flow, source: source, target: target, logger: logger)
         var mappings = try await topics.sync(syncConfigs: true)
         var lastTopicSync = NIODeadline.now()
@@ -215,10 +208,47 @@ final class ReplicationFlow: Sendable {
         } catch {
             ended = error
         }
+        if ended == nil && stopping && flow.emitCheckpoints {
+            // A stop: positions stored first, then the checkpoints they allow, while this agent
+            // still owns its partitions (handing them over forgets what it may translate).
+            await copier.settle()
+            await finalCheckpoints(recorder)
+        }
         await copier.revokeAll()
         await member.leave()
         publish(copier.status)
         if let ended { throw ended }
+    }
+
+    /// One last checkpoint round on the way out, so that consumers failing over after a
+    /// graceful stop land at the very end of what was copied. Bounded: a source that does not
+    /// answer must not hold up the stop.
+    private func finalCheckpoints(_ recorder: OffsetMapRecorder) async {
+        let emitter = CheckpointEmitter(flow: flow, source: source, target: target, recorder: recorder, logger: logger)
+        let written = await withTaskGroup(of: [Checkpoint]?.self) { group in
+            group.addTask { try? await emitter.round() }
+            group.addTask {
+                try? await Task.sleep(for: Self.finalCheckpointLimit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        await emitter.close()
+        if let written { record(written) } else { logger.warning("\(flow.name): no final checkpoints within \(Self.finalCheckpointLimit)") }
+    }
+
+    private static let finalCheckpointLimit = Duration.seconds(10)
+
+    private func record(_ written: [Checkpoint]) {
+        let now = WallClock.nowMs()
+        state.withLockedValue { state in
+            state.checkpoints += Int64(written.count)
+            for (group, checkpoints) in Dictionary(grouping: written, by: \.group) {
+                state.groups[group] = GroupCheckpointStatus(group: group, timeMs: now, partitions: checkpoints.count)
+            }
+        }
     }
 
     private func workGroupConfig() -> ConsumerConfig {

@@ -5,7 +5,7 @@ import StraitDaemon
 
 /// The options every offset command takes: which file, which group, which flow.
 struct FlowGroupOptions: ParsableArguments {
-    @Option(help: "A MirrorMaker 2 configuration (mm2.properties).") var mm2: String
+    @OptionGroup var file: ConfigFileOptions
     @Option(help: "The consumer group.") var group: String
     @Option(help: "The flow's source cluster alias.") var source: String
     @Option(help: "The flow's target cluster alias.") var target: String
@@ -14,7 +14,7 @@ struct FlowGroupOptions: ParsableArguments {
     /// Runs `body` with a translator for the flow, closed afterwards; failures become one line.
     func withTranslator(_ body: (GroupOffsetTranslator) async throws -> Void) async throws {
         let translator = try CommandFailure.oneLine {
-            try GroupOffsetTranslator(configuration: try MirrorConfigurationFile.read(mm2), source: source, target: target)
+            try GroupOffsetTranslator(configuration: try file.plan().mirror, source: source, target: target)
         }
         do {
             try await body(translator)
@@ -79,11 +79,11 @@ struct TopologyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "topology",
                                                     abstract: "Show which clusters replicate into which, with hop counts, from the replicated heartbeats.")
 
-    @Option(help: "A MirrorMaker 2 configuration (mm2.properties).") var mm2: String
+    @OptionGroup var file: ConfigFileOptions
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let configuration = try CommandFailure.oneLine { try MirrorConfigurationFile.read(mm2) }
+        let configuration = try CommandFailure.oneLine { try file.plan().mirror }
         let topology = await ReplicationTopology.read(configuration)
         print(json ? OffsetReport.json(topology) : OffsetReport.text(topology))
     }

@@ -7,7 +7,7 @@ struct Strait: AsyncParsableCommand {
         commandName: "strait",
         abstract: "Cross-cluster replication agent for Kafka, with an embedded Kafka-compatible broker.",
         version: StraitVersion.current,
-        subcommands: [DemoCommand.self, RunCommand.self, CheckCommand.self, BrokerCommand.self, OffsetsCommand.self, FailoverCommand.self, TopologyCommand.self, PerfCommand.self,
+        subcommands: [DemoCommand.self, RunCommand.self, CheckCommand.self, StatusCommand.self, BrokerCommand.self, OffsetsCommand.self, FailoverCommand.self, TopologyCommand.self, PerfCommand.self,
                       ProduceCommand.self, ConsumeCommand.self]
     )
 }

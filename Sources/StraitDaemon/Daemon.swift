@@ -3,7 +3,8 @@ import Logging
 import ServiceLifecycle
 
 /// Runs a daemon plan in the foreground: embedded sites first, then the flows and the HTTP
-/// listener. SIGTERM and SIGINT stop it gracefully in every state (flows hand their partitions
+/// listener. SIGTERM, SIGINT and SIGHUP (as a JVM's shutdown hooks take it) stop it gracefully
+/// in every state (flows hand their partitions
 /// back with positions stored, then sites close their logs cleanly); a site or listener that
 /// cannot start stops it with one line naming the setting.
 public enum Daemon {
@@ -42,7 +43,7 @@ public enum Daemon {
         services += sites.map { SiteService(site: $0.site, broker: $0.broker, monitor: monitor) }
         services.append(FlowsService(plan: plan, sites: sites, monitor: monitor, logger: Logger(label: "strait.mirror")))
         services += extra(monitor)
-        var configuration = ServiceGroupConfiguration(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+        var configuration = ServiceGroupConfiguration(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint, .sighup],
                                                       logger: logger)
         configuration.maximumGracefulShutdownDuration = gracefulShutdownLimit
         configuration.maximumCancellationDuration = cancellationLimit

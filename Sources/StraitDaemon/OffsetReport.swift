@@ -20,14 +20,14 @@ public enum OffsetReport {
             rows.append([partition.topic, String(partition.partition), String(partition.upstreamOffset), show(partition.offset), show(partition.sourceEnd),
                          show(partition.checkpointLag), show(partition.copyLag), partition.sourceEndTimestamp.map(seen) ?? "-"])
         }
-        lines += table(rows)
+        lines += TextTable.render(rows)
         return lines.joined(separator: "\n")
     }
 
     public static func text(_ topology: ReplicationTopology) -> String {
-        var lines = table([["FLOW", "LAST HEARTBEAT"]] + topology.edges.map { ["\($0.source)->\($0.target)", seen($0.timestamp)] })
+        var lines = TextTable.render([["FLOW", "LAST HEARTBEAT"]] + topology.edges.map { ["\($0.source)->\($0.target)", seen($0.timestamp)] })
         lines.append("")
-        lines += table([["CLUSTER", "UPSTREAM (HOPS)"]] + topology.clusters.keys.sorted().map { alias in
+        lines += TextTable.render([["CLUSTER", "UPSTREAM (HOPS)"]] + topology.clusters.keys.sorted().map { alias in
             let upstream = topology.clusters[alias]!.upstream.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
             return [alias, upstream.isEmpty ? "-" : upstream.map { "\($0.key) (\($0.value))" }.joined(separator: ", ")]
         })
@@ -37,17 +37,5 @@ public enum OffsetReport {
 
     private static func seen(_ milliseconds: Int64) -> String {
         ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-    }
-
-    private static func table(_ rows: [[String]]) -> [String] {
-        let widths = rows.reduce(into: [Int]()) { widths, row in
-            for (index, cell) in row.enumerated() {
-                if index < widths.count { widths[index] = max(widths[index], cell.count) } else { widths.append(cell.count) }
-            }
-        }
-        return rows.map { row in
-            row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
-        }
     }
 }

@@ -3,15 +3,19 @@ YAML file, and broken files, each refused with one line naming the file, the lin
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import socket
 import subprocess
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 
-from mirror_env import free_port, produce, read_all, strait_binary, unique
+from mirror_env import free_port, produce, read_all, strait_binary, unique, wait_until
 from test_first_run import Daemon
 
 
@@ -44,13 +48,34 @@ def check(path: Path, flag: str = "--config") -> subprocess.CompletedProcess:
     return subprocess.run([strait_binary(), "check", flag, str(path)], capture_output=True, text=True, timeout=30)
 
 
+def get(address: str, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://{address}{path}", timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def metric(text: str, name: str, **labels) -> float | None:
+    """The value of the series `name` whose labels include `labels`."""
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            series, _, value = line.rpartition(" ")
+            found = dict(re.findall(r'(\w+)="([^"]*)"', series))
+            if all(found.get(k) == v for k, v in labels.items()):
+                return float(value)
+    return None
+
+
 def test_two_embedded_sites_and_a_flow_from_yaml(tmp_path):
     config = two_sites(tmp_path)
     path = write(tmp_path, config)
-    east, west = config["sites"]["east"]["listen"], config["sites"]["west"]["listen"]
+    east, west, http = config["sites"]["east"]["listen"], config["sites"]["west"]["listen"], config["http"]["listen"]
     daemon = Daemon([strait_binary(), "run", "--config", str(path)], tmp_path, tmp_path / "daemon.log")
     try:
         daemon.wait_for("site west listening", 60)
+        assert get(http, "/health/live")[0] == 200
+        wait_until(lambda: get(http, "/health/ready")[0] == 200, 30, "ready")
         topic = unique("orders")
         values = [b"r%d" % i for i in range(500)]
         produce(east, topic, [{"value": v} for v in values])
@@ -58,9 +83,57 @@ def test_two_embedded_sites_and_a_flow_from_yaml(tmp_path):
         assert sorted(r[3] for r in copied) == sorted(values)
         # The site's broker settings apply: auto-created topics get num.partitions=3.
         assert {r[0] for r in copied} == {0, 1, 2}
+
+        # /status: the flow's figures and per-partition lag, once the positions are known.
+        def settled():
+            status = json.loads(get(http, "/status")[1])
+            flow = status["flows"][0]
+            partitions = [p for p in flow["partitions"] if p["topic"] == topic]
+            return len(partitions) == 3 and all(p["lag"] == 0 for p in partitions) and status
+        status = wait_until(settled, 30, "lag 0 on every partition in /status")
+        flow = status["flows"][0]
+        assert flow["flow"] == "east->west" and flow["records"] >= 500 and flow["bytes"] > 0
+        assert flow["latencyP99Ms"] is not None and flow["latencyP99Ms"] >= 0
+        assert sum(p["records"] for p in flow["partitions"] if p["topic"] == topic) == 500
+        assert {s["name"]: s["state"] for s in status["sites"]} == {"east": "listening", "west": "listening"}
+        assert status["ready"] and status["notReady"] == []
+
+        # /metrics: the flow's totals, MM2's per-partition names, per-partition lag, the brokers'.
+        text = get(http, "/metrics")[1]
+        assert metric(text, "strait_mirror_records_total", flow="east->west") >= 500
+        for partition in "012":
+            assert metric(text, "strait_mirror_record_count", flow="east->west", topic=topic, partition=partition) > 0
+            assert metric(text, "strait_mirror_offset_lag", flow="east->west", topic=topic, partition=partition) == 0
+            assert metric(text, "strait_mirror_replication_latency_ms_count", flow="east->west", topic=topic, partition=partition) > 0
+            assert metric(text, "strait_mirror_record_age_ms_count", flow="east->west", topic=topic, partition=partition) > 0
+        assert metric(text, "strait_broker_requests", site="east", api="Produce") > 0
+        assert metric(text, "strait_broker_bytes_in", site="west") > 0
+        assert "# TYPE strait_mirror_replication_latency_ms histogram" in text
+
+        # strait status reads the same document and prints it for people.
+        table = subprocess.run([strait_binary(), "status", "--config", str(path)], capture_output=True, text=True, timeout=30)
+        assert table.returncode == 0, table.stderr
+        assert "flow east->west:" in table.stdout and f"east.{topic}" in table.stdout and "listening" in table.stdout
+
+        assert daemon.stop(signal.SIGTERM) == 0
+        assert daemon.log().count("broker stopped cleanly") == 2
+
+        # The next start needs no recovery.
+        mark = len(daemon.log())
+        daemon = Daemon([strait_binary(), "run", "--config", str(path)], tmp_path, tmp_path / "daemon.log")
+        daemon.wait_for("site west listening", 60, since=mark)
+        restart = daemon.log()[mark:]
+        assert restart.count("recovered=false") == 2 and "recovered=true" not in restart, restart[-3000:]
         assert daemon.stop(signal.SIGTERM) == 0
     finally:
         daemon.kill()
+
+
+def test_status_names_an_address_nobody_answers(tmp_path):
+    port = free_port()
+    result = subprocess.run([strait_binary(), "status", "--http", f"127.0.0.1:{port}"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"Error: cannot read http://127.0.0.1:{port}/status: connection refused"
 
 
 def test_check_accepts_a_valid_file_and_touches_nothing(tmp_path):

@@ -1,8 +1,8 @@
 """The example configurations in configs/: every YAML file passes `strait check --config` and every
 `mm2.properties` file `strait check --mm2`, with the site and flow counts its contents promise in
-the OK line, and configs/embedded.yaml says exactly what configs/embedded.properties says (the
-README runs the latter; docs/configuration.md presents the former as its twin). Offline: nothing
-listens, nothing is created."""
+the OK line, and configs/embedded.yaml says exactly what configs/embedded.properties says
+(docs/configuration.md presents the one as the twin of the other). Offline: nothing listens,
+nothing is created."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ CONFIGS = REPO / "configs"
 YAML_FILES = sorted(CONFIGS.glob("*.yaml"))
 PROPERTIES_FILES = sorted(CONFIGS.glob("*.properties"))
 
-# The examples docs/configuration.md and the README point to, with what each holds:
+# The examples docs/configuration.md points to, with what each holds:
 # (embedded sites, external sites, enabled flows).
 DOCUMENTED = {
     "datacentre-replication.yaml": (0, 2, 1),

@@ -45,7 +45,7 @@ struct PartitionStatistics {
     }
 
     /// A batch the target acknowledged: latency from the record's timestamp to now.
-    mutating func delivered(records: Int64, bytes: Int64, timestamp: Int64, position: Int64?, nowMs: Int64) {
+    mutating func delivered(records: Int64, bytes: Int64, timestamp: Int64, nowMs: Int64) {
         self.records += records
         self.bytes += bytes
         instruments.records.increment(by: records)
@@ -56,7 +56,6 @@ struct PartitionStatistics {
             latency.current.record(microseconds: ms * 1000)
             instruments.replicationLatency.record(ms)
         }
-        updateLag(position: position)
     }
 
     /// Records the source holds that the target does not have yet (`position` is the last
@@ -66,7 +65,8 @@ struct PartitionStatistics {
         return max(0, sourceEnd - ((position ?? -1) + 1))
     }
 
-    private func updateLag(position: Int64?) {
+    /// After the position moved (or the source's end did).
+    func updateLag(position: Int64?) {
         if let lag = lag(position: position) { instruments.lag.record(lag) }
     }
 

@@ -44,6 +44,7 @@ struct ConfigNode {
 
     /// The items of a list.
     func items() throws(DaemonFailure) -> [ConfigNode] {
+        if isNull { return [] }
         guard case .sequence(let sequence) = node else { throw failure("expected a list, found \(kind)") }
         return sequence.enumerated().map { ConfigNode(node: $0.element, key: "\(key)[\($0.offset)]", file: file) }
     }

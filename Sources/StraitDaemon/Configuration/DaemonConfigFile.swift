@@ -56,7 +56,11 @@ public enum DaemonConfigFile {
         do {
             mirror = try MirrorConfiguration(entries: entries.list)
         } catch {
-            throw (entries.origins[error.key] ?? ConfigOrigin(file: file, line: error.line, key: error.key)).failure(error.reason)
+            // A flow setting read through MM2's fallbacks is reported under its bare name: the
+            // flow entry that set it is the one to blame.
+            let origin = entries.origins[error.key]
+                ?? entries.origins.keys.sorted().first { $0.hasSuffix("." + error.key) }.flatMap { entries.origins[$0] }
+            throw (origin ?? ConfigOrigin(file: file, line: error.line, key: error.key)).failure(error.reason)
         }
         let http = try httpListener(sections["http"], file: file)
         let level = try logLevel(sections["log"])

@@ -49,10 +49,10 @@ struct LiveView: Service {
         lines.append("")
         var rows = [["FLOW", "RECORDS/S", "BYTES/S", "LAG", "P99 LATENCY", "LAST CHECKPOINT", "COPIED"]]
         for flow in status.flows {
-            rows.append([flow.flow, String(format: "%.1f", flow.recordRate), Self.bytes(flow.byteRate) + "/s", String(flow.lag),
-                         flow.latencyP99Ms.map(Self.milliseconds) ?? "-", checkpoint(flow, now: status.nowMs), String(flow.records)])
+            rows.append([flow.flow, ReadableUnits.rate(flow.recordRate), ReadableUnits.bytes(flow.byteRate) + "/s", String(flow.lag),
+                         flow.latencyP99Ms.map(ReadableUnits.milliseconds) ?? "-", checkpoint(flow, now: status.nowMs), String(flow.records)])
         }
-        lines += Self.table(rows).map { "  " + $0 }
+        lines += TextTable.render(rows).map { "  " + $0 }
         let events = status.events.suffix(5)
         if !events.isEmpty {
             lines.append("")
@@ -63,8 +63,8 @@ struct LiveView: Service {
     }
 
     private func summary(_ flow: StatusDocument.Flow, now: Int64) -> String {
-        "\(flow.flow): \(String(format: "%.1f", flow.recordRate)) records/s, \(Self.bytes(flow.byteRate))/s, lag \(flow.lag), "
-            + "p99 latency \(flow.latencyP99Ms.map(Self.milliseconds) ?? "-"), last checkpoint \(checkpoint(flow, now: now)), "
+        "\(flow.flow): \(ReadableUnits.rate(flow.recordRate)) records/s, \(ReadableUnits.bytes(flow.byteRate))/s, lag \(flow.lag), "
+            + "p99 latency \(flow.latencyP99Ms.map(ReadableUnits.milliseconds) ?? "-"), last checkpoint \(checkpoint(flow, now: now)), "
             + "\(flow.records) records copied"
     }
 
@@ -73,27 +73,8 @@ struct LiveView: Service {
         return "\(max(0, now - last) / 1000) s ago (\(flow.groups.count) group\(flow.groups.count == 1 ? "" : "s"))"
     }
 
-    private static func bytes(_ value: Double) -> String {
-        value >= 1_048_576 ? String(format: "%.1f MB", value / 1_048_576) : value >= 1024 ? String(format: "%.1f KB", value / 1024) : String(format: "%.0f B", value)
-    }
-
-    private static func milliseconds(_ value: Double) -> String {
-        value >= 1000 ? String(format: "%.2f s", value / 1000) : String(format: "%.1f ms", value)
-    }
-
     private static func timestamp() -> String {
         ISO8601DateFormatter().string(from: Date())
-    }
-
-    private static func table(_ rows: [[String]]) -> [String] {
-        let widths = rows.reduce(into: [Int]()) { widths, row in
-            for (index, cell) in row.enumerated() {
-                if index < widths.count { widths[index] = max(widths[index], cell.count) } else { widths.append(cell.count) }
-            }
-        }
-        return rows.map { row in
-            row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-        }
     }
 
     private func write(_ text: String) {

@@ -6,7 +6,7 @@ import ServiceLifecycle
 
 /// The operator's HTTP endpoint: the status page (`/`), `/status` (JSON), `/metrics`
 /// (Prometheus) and the probes. It starts before the sites, so that liveness answers while a
-/// site recovers a large log, and stops last.
+/// site recovers a large log, and stops after them.
 struct HTTPService: Service {
     let listener: HTTPListener
     let monitor: DaemonMonitor

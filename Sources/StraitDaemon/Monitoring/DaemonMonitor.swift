@@ -134,12 +134,15 @@ public final class DaemonMonitor: Service, Sendable {
             for flow in flows {
                 sample.flows[flow.flow] = .init(lag: flow.lag, latencyP99Ms: flow.latency.percentileMs(0.99),
                                                 recordRate: state.rates[flow.flow]?.records ?? 0)
+                for partition in flow.partitions {
+                    let key = Self.key(flow.flow, partition)
+                    Gauge(label: "strait_mirror_record_rate", dimensions: Self.dimensions(flow.flow, partition)).record(state.rates[key]?.records ?? 0)
+                    Gauge(label: "strait_mirror_byte_rate", dimensions: Self.dimensions(flow.flow, partition)).record(state.rates[key]?.bytes ?? 0)
+                }
                 for partition in flow.partitions.sorted(by: { ($0.lag ?? 0) > ($1.lag ?? 0) }).prefix(Self.chartedPartitions) {
                     let key = Self.key(flow.flow, partition)
                     sample.partitions[key] = .init(lag: partition.lag ?? 0, latencyP99Ms: partition.latency.percentileMs(0.99),
                                                    recordRate: state.rates[key]?.records ?? 0)
-                    Gauge(label: "strait_mirror_record_rate", dimensions: Self.dimensions(flow.flow, partition)).record(state.rates[key]?.records ?? 0)
-                    Gauge(label: "strait_mirror_byte_rate", dimensions: Self.dimensions(flow.flow, partition)).record(state.rates[key]?.bytes ?? 0)
                 }
             }
             state.history.append(sample)
