@@ -210,18 +210,23 @@ def test_a_broken_file_gets_one_line_naming_the_key(tmp_path, case, mutate, mark
     assert not (tmp_path / "data").exists()
 
 
-def test_run_names_the_key_of_a_port_in_use(tmp_path):
+@pytest.mark.parametrize("key, words", [("sites.west.listen", "site west cannot start: cannot listen on {address}: Address already in use"),
+                                         ("http.listen", "cannot listen on {address}: address already in use")])
+def test_run_names_the_key_of_a_port_in_use(tmp_path, key, words):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
         config = two_sites(tmp_path)
-        config["sites"]["west"]["listen"] = f"127.0.0.1:{taken.getsockname()[1]}"
+        section, _, rest = key.partition(".")
+        target = config[section]
+        for part in rest.split(".")[:-1]:
+            target = target[part]
+        target["listen"] = address
         path = write(tmp_path, config)
         result = subprocess.run([strait_binary(), "run", "--config", str(path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == (
-        f"Error: {path}:{line_of(path, config['sites']['west']['listen'])}: sites.west.listen: site west cannot start: "
-        f"cannot listen on {config['sites']['west']['listen']}: Address already in use")
+    assert result.stderr.strip().splitlines()[-1] == f"Error: {path}:{line_of(path, address)}: {key}: " + words.format(address=address)
 
 
 def test_run_names_the_key_of_a_data_directory_that_cannot_be_created(tmp_path):
@@ -235,16 +240,3 @@ def test_run_names_the_key_of_a_data_directory_that_cannot_be_created(tmp_path):
     assert result.stderr.strip().splitlines()[-1] == (
         f"Error: {path}:{line_of(path, 'data.dir: ' + str(blocker))}: sites.east.data.dir: site east cannot start: "
         f"cannot create directory {blocker}/east: Not a directory")
-
-
-def test_run_names_the_key_of_an_http_port_in_use(tmp_path):
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        config = two_sites(tmp_path, http={"listen": f"127.0.0.1:{taken.getsockname()[1]}"})
-        path = write(tmp_path, config)
-        result = subprocess.run([strait_binary(), "run", "--config", str(path)], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == (
-        f"Error: {path}:{line_of(path, config['http']['listen'])}: http.listen: cannot listen on {config['http']['listen']}: "
-        "address already in use")

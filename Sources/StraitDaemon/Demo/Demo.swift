@@ -51,7 +51,8 @@ public enum Demo {
     }
 
     private static func makeTemporaryDirectory() throws(DaemonFailure) -> String {
-        var template = Array((NSTemporaryDirectory() + "/strait-demo.XXXXXX").utf8CString)
+        let temporary = NSTemporaryDirectory().hasSuffix("/") ? NSTemporaryDirectory() : NSTemporaryDirectory() + "/"
+        var template = Array((temporary + "strait-demo.XXXXXX").utf8CString)
         guard let path = mkdtemp(&template) else { throw DaemonFailure("cannot create a temporary directory: \(String(cString: strerror(errno)))") }
         return String(cString: path)
     }
