@@ -4,6 +4,7 @@ page ends, then stopped with SIGINT (the page's Ctrl-C) and expected to exit 0."
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
@@ -40,6 +41,13 @@ def ready() -> bool:
         return False
 
 
+def copying() -> bool:
+    """The demo's records are on the second site (what a reader sees on its screen before
+    turning to the second terminal)."""
+    with urllib.request.urlopen("http://127.0.0.1:9464/status", timeout=2) as response:
+        return any(flow["records"] > 0 for flow in json.load(response)["flows"])
+
+
 def test_every_quickstart_command_works(tmp_path):
     for port in (9092, 9093, 9464):
         assert port_is_free(port), f"port {port} is taken: the quickstart needs it"
@@ -58,6 +66,8 @@ def test_every_quickstart_command_works(tmp_path):
                 assert len(commands) == 1
                 running = Daemon(commands[0], REPO, tmp_path / f"background-{number}.log")
                 wait_until(lambda: running.proc.poll() is None and ready(), 600, f"'{commands[0]}' ready")
+                if commands[0].endswith("strait demo"):
+                    wait_until(copying, 60, "the demo's records copied")
                 continue
             assert kind == "sh", kind
             for command in commands:
