@@ -51,6 +51,19 @@ final class FuzzTests: XCTestCase {
                                                    configs: [.init(name: "cleanup.policy", value: "compact")])], timeoutMs: 100))
         try add(OffsetCommitRequest(groupId: "g", topics: [.init(name: "t", partitions: [.init(partitionIndex: 0, committedOffset: 5, committedMetadata: "m")])]))
         try add(DescribeConfigsRequest(resources: [.init(resourceType: 2, resourceName: "t", configurationKeys: nil)]))
+        try add(SaslHandshakeRequest(mechanism: "SCRAM-SHA-512"))
+        try add(SaslAuthenticateRequest(authBytes: ByteBuffer(string: "n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL")))
+        try add(DescribeAclsRequest(resourceTypeFilter: 2, resourceNameFilter: "orders", patternTypeFilter: 1, principalFilter: nil,
+                                    hostFilter: nil, operation: 1, permissionType: 1))
+        try add(CreateAclsRequest(creations: [.init(resourceType: 2, resourceName: "orders", resourcePatternType: 4, principal: "User:alice",
+                                                    host: "*", operation: 3, permissionType: 3)]))
+        try add(DeleteAclsRequest(filters: [.init(resourceTypeFilter: 3, resourceNameFilter: nil, patternTypeFilter: 1, principalFilter: "User:bob",
+                                                  hostFilter: nil, operation: 1, permissionType: 1)]))
+        try add(DescribeUserScramCredentialsRequest(users: [.init(name: "alice")]))
+        try add(AlterUserScramCredentialsRequest(deletions: [.init(name: "bob", mechanism: 1)], upsertions: [
+            .init(name: "alice", mechanism: 2, iterations: 8192, salt: ByteBuffer(bytes: Array(repeating: 7, count: 16)),
+                  saltedPassword: ByteBuffer(bytes: Array(repeating: 9, count: 64))),
+        ]))
         return frames
     }
 

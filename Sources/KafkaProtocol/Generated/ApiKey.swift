@@ -16,6 +16,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
     case syncGroup = 14
     case describeGroups = 15
     case listGroups = 16
+    case saslHandshake = 17
     case apiVersions = 18
     case createTopics = 19
     case deleteTopics = 20
@@ -27,12 +28,18 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
     case endTxn = 26
     case writeTxnMarkers = 27
     case txnOffsetCommit = 28
+    case describeAcls = 29
+    case createAcls = 30
+    case deleteAcls = 31
     case describeConfigs = 32
     case alterConfigs = 33
+    case saslAuthenticate = 36
     case createPartitions = 37
     case deleteGroups = 42
     case incrementalAlterConfigs = 44
     case offsetDelete = 47
+    case describeUserScramCredentials = 50
+    case alterUserScramCredentials = 51
     case describeCluster = 60
     case describeProducers = 61
     case describeTransactions = 65
@@ -54,6 +61,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .syncGroup: return "SyncGroup"
         case .describeGroups: return "DescribeGroups"
         case .listGroups: return "ListGroups"
+        case .saslHandshake: return "SaslHandshake"
         case .apiVersions: return "ApiVersions"
         case .createTopics: return "CreateTopics"
         case .deleteTopics: return "DeleteTopics"
@@ -65,12 +73,18 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .endTxn: return "EndTxn"
         case .writeTxnMarkers: return "WriteTxnMarkers"
         case .txnOffsetCommit: return "TxnOffsetCommit"
+        case .describeAcls: return "DescribeAcls"
+        case .createAcls: return "CreateAcls"
+        case .deleteAcls: return "DeleteAcls"
         case .describeConfigs: return "DescribeConfigs"
         case .alterConfigs: return "AlterConfigs"
+        case .saslAuthenticate: return "SaslAuthenticate"
         case .createPartitions: return "CreatePartitions"
         case .deleteGroups: return "DeleteGroups"
         case .incrementalAlterConfigs: return "IncrementalAlterConfigs"
         case .offsetDelete: return "OffsetDelete"
+        case .describeUserScramCredentials: return "DescribeUserScramCredentials"
+        case .alterUserScramCredentials: return "AlterUserScramCredentials"
         case .describeCluster: return "DescribeCluster"
         case .describeProducers: return "DescribeProducers"
         case .describeTransactions: return "DescribeTransactions"
@@ -93,6 +107,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .syncGroup: return SyncGroupRequest.self
         case .describeGroups: return DescribeGroupsRequest.self
         case .listGroups: return ListGroupsRequest.self
+        case .saslHandshake: return SaslHandshakeRequest.self
         case .apiVersions: return ApiVersionsRequest.self
         case .createTopics: return CreateTopicsRequest.self
         case .deleteTopics: return DeleteTopicsRequest.self
@@ -104,12 +119,18 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .endTxn: return EndTxnRequest.self
         case .writeTxnMarkers: return WriteTxnMarkersRequest.self
         case .txnOffsetCommit: return TxnOffsetCommitRequest.self
+        case .describeAcls: return DescribeAclsRequest.self
+        case .createAcls: return CreateAclsRequest.self
+        case .deleteAcls: return DeleteAclsRequest.self
         case .describeConfigs: return DescribeConfigsRequest.self
         case .alterConfigs: return AlterConfigsRequest.self
+        case .saslAuthenticate: return SaslAuthenticateRequest.self
         case .createPartitions: return CreatePartitionsRequest.self
         case .deleteGroups: return DeleteGroupsRequest.self
         case .incrementalAlterConfigs: return IncrementalAlterConfigsRequest.self
         case .offsetDelete: return OffsetDeleteRequest.self
+        case .describeUserScramCredentials: return DescribeUserScramCredentialsRequest.self
+        case .alterUserScramCredentials: return AlterUserScramCredentialsRequest.self
         case .describeCluster: return DescribeClusterRequest.self
         case .describeProducers: return DescribeProducersRequest.self
         case .describeTransactions: return DescribeTransactionsRequest.self
@@ -132,6 +153,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .syncGroup: return SyncGroupResponse.self
         case .describeGroups: return DescribeGroupsResponse.self
         case .listGroups: return ListGroupsResponse.self
+        case .saslHandshake: return SaslHandshakeResponse.self
         case .apiVersions: return ApiVersionsResponse.self
         case .createTopics: return CreateTopicsResponse.self
         case .deleteTopics: return DeleteTopicsResponse.self
@@ -143,12 +165,18 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .endTxn: return EndTxnResponse.self
         case .writeTxnMarkers: return WriteTxnMarkersResponse.self
         case .txnOffsetCommit: return TxnOffsetCommitResponse.self
+        case .describeAcls: return DescribeAclsResponse.self
+        case .createAcls: return CreateAclsResponse.self
+        case .deleteAcls: return DeleteAclsResponse.self
         case .describeConfigs: return DescribeConfigsResponse.self
         case .alterConfigs: return AlterConfigsResponse.self
+        case .saslAuthenticate: return SaslAuthenticateResponse.self
         case .createPartitions: return CreatePartitionsResponse.self
         case .deleteGroups: return DeleteGroupsResponse.self
         case .incrementalAlterConfigs: return IncrementalAlterConfigsResponse.self
         case .offsetDelete: return OffsetDeleteResponse.self
+        case .describeUserScramCredentials: return DescribeUserScramCredentialsResponse.self
+        case .alterUserScramCredentials: return AlterUserScramCredentialsResponse.self
         case .describeCluster: return DescribeClusterResponse.self
         case .describeProducers: return DescribeProducersResponse.self
         case .describeTransactions: return DescribeTransactionsResponse.self
