@@ -71,6 +71,7 @@ public final class BrokerService: Service, Sendable {
             }
         }
         defer { lock.release() }
+        for repair in registry.repairs { logger.warning("\(repair)") }
         let context = BrokerContext(config: config, clusterId: clusterId, registry: registry)
         let groups = try GroupCoordinator(log: GroupMetadataLog(registry: registry, nowMs: started),
                                           settings: Self.groupSettings(config), logger: logger)

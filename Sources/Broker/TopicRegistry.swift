@@ -17,6 +17,8 @@ public final class TopicRegistry: @unchecked Sendable {
     private var topics: [String: Topic] = [:]
     private var dynamicBrokerConfigs: [String: String]
     public let config: BrokerConfig
+    /// Damaged local files the start rebuilt (one line each), for the broker to log.
+    public private(set) var repairs: [String] = []
     private let topicsDirectory: String
 
     public init(config: BrokerConfig, cleanShutdown: Bool, nowMs: Int64) throws {
@@ -38,6 +40,7 @@ public final class TopicRegistry: @unchecked Sendable {
                                                    config: logConfig, cleanShutdown: cleanShutdown, nowMs: nowMs))
             }
             topics[name] = Topic(metadata: metadata, partitions: partitions)
+            repairs += partitions.flatMap(\.repairs)
         }
     }
 

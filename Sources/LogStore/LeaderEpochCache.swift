@@ -12,18 +12,41 @@ struct LeaderEpochCache {
 
     let path: String
     private(set) var entries: [Entry] = []
+    /// The file was there but does not read as a checkpoint (a negative or impossible count, a
+    /// bad line, epochs out of order): the partition rebuilds it from its batches rather than
+    /// refuse to start.
+    private(set) var damaged = false
 
     init(path: String) {
         self.path = path
         guard let text = FileSystem.readText(path) else { return }
+        guard let entries = Self.parse(text) else {
+            damaged = true
+            return
+        }
+        self.entries = entries
+    }
+
+    /// The entries of a checkpoint's text, or nil when it is not one. Every count and number
+    /// is checked before it is used: the file is read at start, and a start must not trap.
+    static func parse(_ text: String) -> [Entry]? {
         let lines = text.split(separator: "\n").map(String.init)
-        guard lines.count >= 2, lines[0] == "0", let count = Int(lines[1]), lines.count >= 2 + count else { return }
+        guard lines.count >= 2, lines[0] == "0", let count = Int(lines[1]), count >= 0, count <= lines.count - 2 else { return nil }
+        var entries: [Entry] = []
         for line in lines[2..<(2 + count)] {
             let parts = line.split(separator: " ")
-            guard parts.count == 2, let epoch = Int32(parts[0]), let start = Int64(parts[1]) else { entries = []; return }
-            if let last = entries.last, epoch <= last.epoch || start < last.startOffset { entries = []; return }
+            guard parts.count == 2, let epoch = Int32(parts[0]), let start = Int64(parts[1]), epoch >= 0, start >= 0 else { return nil }
+            if let last = entries.last, epoch <= last.epoch || start < last.startOffset { return nil }
             entries.append(Entry(epoch: epoch, startOffset: start))
         }
+        return entries
+    }
+
+    /// Replaces the entries with ones rebuilt from the log, and writes the file again.
+    mutating func rebuild(_ entries: [Entry]) throws(LogStoreError) {
+        self.entries = entries
+        damaged = false
+        try persist()
     }
 
     var latestEpoch: Int32? { entries.last?.epoch }

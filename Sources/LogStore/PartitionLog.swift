@@ -18,6 +18,9 @@ public final class PartitionLog: @unchecked Sendable {
     /// The leader epoch this broker writes with: one more than any epoch in the log, so each
     /// broker start begins a new epoch and lost unflushed data shows up as truncation.
     public let leaderEpoch: Int32
+    /// Local files found damaged at open and rebuilt, one line each naming the file, for the
+    /// broker to log.
+    public let repairs: [String]
 
     private let lock = NIOLock()
     private var segments: [LogSegment]
@@ -108,6 +111,22 @@ public final class PartitionLog: @unchecked Sendable {
         self.producers = producers
         self.transactions = transactions
         epochs = LeaderEpochCache(path: directory + "/leader-epoch-checkpoint")
+        var repairs: [String] = []
+        if epochs.damaged {
+            // Every batch carries the epoch of the leader that wrote it: the first batch of each
+            // higher epoch is where that epoch started.
+            var rebuilt: [LeaderEpochCache.Entry] = []
+            for segment in loaded {
+                try segment.forEachHeader { header, _ in
+                    let epoch = header.partitionLeaderEpoch
+                    if epoch >= 0, epoch > rebuilt.last?.epoch ?? -1 { rebuilt.append(.init(epoch: epoch, startOffset: header.baseOffset)) }
+                }
+                if segment !== loaded.last { segment.closeFiles() }
+            }
+            try epochs.rebuild(rebuilt)
+            repairs.append("\(directory)/leader-epoch-checkpoint could not be read; rebuilt from the log's batches (\(rebuilt.count) epochs)")
+        }
+        self.repairs = repairs
         try epochs.truncate(fromOffset: end + 1)
         leaderEpoch = (epochs.latestEpoch ?? -1) + 1
     }

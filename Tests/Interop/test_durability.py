@@ -184,3 +184,27 @@ def test_kill9_mid_stream_loses_no_acknowledged_record(own_broker):
     in_log_order = [seq for seq in log if seq in acked]
     assert in_log_order == sorted(in_log_order), "acknowledged records out of order"
     assert len(acked) >= 1000
+
+
+def test_a_damaged_leader_epoch_checkpoint_does_not_stop_the_broker(own_broker):
+    """Found in the storage review: with `0\\n-1\\n` in a partition's leader-epoch-checkpoint the
+    broker trapped at start. It now starts, rebuilds the file from the batches, says so in one log
+    line naming the file, and serves every record."""
+    broker = own_broker
+    topic = unique_topic("dur-epochs")
+    p = Producer({"bootstrap.servers": broker.bootstrap, "acks": "all", "broker.address.family": "v4"})
+    for i in range(100):
+        p.produce(topic, value=f"v{i}".encode(), partition=0)
+    assert p.flush(T) == 0
+    del p
+    broker.restart()
+    checkpoint = broker.data_dir / f"{topic}-0" / "leader-epoch-checkpoint"
+    assert checkpoint.exists()
+    broker.stop()
+    checkpoint.write_text("0\n-1\n")
+    broker.start()
+    got = consume_all(broker, topic, 1)
+    assert [m.value() for m in got[0]] == [f"v{i}".encode() for i in range(100)]
+    log = broker.log_path.read_text(errors="replace")
+    assert f"{checkpoint} could not be read; rebuilt from the log's batches" in log, broker.log_tail()
+    assert checkpoint.read_text().startswith("0\n")

@@ -199,6 +199,37 @@ final class PartitionLogTests: XCTestCase {
         XCTAssertNil(try second.endOffset(forLeaderEpoch: -5))
     }
 
+    /// A damaged `leader-epoch-checkpoint` once kept the broker from starting (a negative count
+    /// trapped); now the partition opens and the epochs come back from the batches.
+    func testADamagedLeaderEpochCheckpointIsRebuiltFromTheBatches() throws {
+        let damages = ["0\n-1\n", "0\n9223372036854775807\n", "0\n99999999999999999999\n", "0\n2\n5 10\n3 20\n", "0\n1\n-4 0\n",
+                       "1\n0\n", "garbage", ""]
+        for damage in damages {
+            try? FileManager.default.removeItem(atPath: directory)
+            let first = try open()
+            _ = try first.append(try batch(["a", "b"]), nowMs: 1)
+            try first.close()
+            let second = try open()
+            _ = try second.append(try batch(["c"]), nowMs: 1)
+            try second.close()
+            try damage.write(toFile: directory + "/leader-epoch-checkpoint", atomically: false, encoding: .utf8)
+
+            let third = try open()
+            XCTAssertEqual(third.repairs.count, 1, "damage \(damage.debugDescription)")
+            XCTAssertTrue(third.repairs.first?.contains("\(directory)/leader-epoch-checkpoint") ?? false)
+            XCTAssertEqual(try third.endOffset(forLeaderEpoch: first.leaderEpoch)?.endOffset, 2, "damage \(damage.debugDescription)")
+            XCTAssertEqual(try third.endOffset(forLeaderEpoch: second.leaderEpoch)?.endOffset, 3, "damage \(damage.debugDescription)")
+            XCTAssertEqual(try values(third), ["a", "b", "c"])
+            XCTAssertEqual(third.leaderEpoch, second.leaderEpoch + 1)
+            try third.close()
+            // Written again: the next start finds nothing to repair.
+            let fourth = try open()
+            XCTAssertEqual(fourth.repairs, [])
+            XCTAssertEqual(try fourth.endOffset(forLeaderEpoch: first.leaderEpoch)?.endOffset, 2)
+            try fourth.close()
+        }
+    }
+
     func testReadLimitsAndAtLeastOneBatch() throws {
         let log = try open()
         _ = try log.append(try batch([String(repeating: "x", count: 300)]), nowMs: 1)
