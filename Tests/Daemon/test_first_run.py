@@ -5,6 +5,7 @@ naming the setting and exit status 1; SIGTERM and SIGINT stop it in every state)
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -81,7 +82,8 @@ def test_readme_first_command_in_a_fresh_clone(tmp_path):
         daemon.wait_for("Build of product 'strait' complete", BUILD_TIMEOUT)
         built = time.monotonic()
         # Records flowing within 60 s of the build finishing, seen by kcat on the second site.
-        daemon.wait_for("records copied", 60)
+        wait_until(lambda: any(int(n) > 0 for n in re.findall(r"(\d+) records copied", daemon.log())), 60,
+                   "a summary line with records copied")
         lines = kcat_lines("127.0.0.1:9093", "east.orders", 5)
         assert len(lines) == 5 and all(line.startswith('{"order":') for line in lines)
         assert time.monotonic() - built < 60
