@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
     ],
     targets: [
         // C helpers below the codec: the CRC32C instruction and run-time binding of the
@@ -38,6 +41,18 @@ let package = Package(
             exclude: ["Schema"],
             swiftSettings: releaseExclusivity
         ),
+        // Kafka's security vocabulary shared by the broker and the client: SASL mechanisms (PLAIN,
+        // SCRAM), JAAS text, Java properties, config providers and TLS settings from `ssl.*` keys.
+        .target(
+            name: "KafkaSecurity",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
+        ),
         .target(
             name: "LogStore",
             dependencies: [
@@ -50,6 +65,7 @@ let package = Package(
             name: "Broker",
             dependencies: [
                 "KafkaProtocol",
+                "KafkaSecurity",
                 "LogStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -63,6 +79,7 @@ let package = Package(
             name: "KafkaClient",
             dependencies: [
                 "KafkaProtocol",
+                "KafkaSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -74,6 +91,7 @@ let package = Package(
             name: "Mirror",
             dependencies: [
                 "KafkaClient",
+                "KafkaSecurity",
                 "KafkaProtocol",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -104,6 +122,7 @@ let package = Package(
             name: "StraitCLI",
             dependencies: [
                 "Mirror",
+                "KafkaSecurity",
                 "StraitDaemon",
                 "KafkaProtocol",
                 "KafkaClient",
@@ -126,9 +145,10 @@ let package = Package(
             dependencies: ["LogStore", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(name: "StraitDaemonTests", dependencies: ["StraitDaemon"]),
+        .testTarget(name: "KafkaSecurityTests", dependencies: ["KafkaSecurity"]),
         .testTarget(
             name: "MirrorTests",
-            dependencies: ["Mirror", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["Mirror", "KafkaSecurity", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "KafkaClientTests",

@@ -20,11 +20,20 @@ public struct RequestContext: Sendable {
     public var clientId: String?
     /// The peer's address, as DescribeGroups reports members' hosts.
     public var clientHost: String
+    /// The listener the request came through: metadata answers with that listener's address.
+    public var listenerName: String
+    /// Who sent it, in Kafka's `User:NAME` form (`User:ANONYMOUS` when nobody authenticated).
+    public var principal: String
 
-    public init(apiVersion: Int16, correlationId: Int32, clientId: String?, clientHost: String = "") {
+    public init(apiVersion: Int16, correlationId: Int32, clientId: String?, clientHost: String = "",
+                listenerName: String = "", principal: String = RequestContext.anonymous) {
         self.apiVersion = apiVersion
         self.correlationId = correlationId
         self.clientId = clientId
         self.clientHost = clientHost
+        self.listenerName = listenerName
+        self.principal = principal
     }
+
+    public static let anonymous = "User:ANONYMOUS"
 }

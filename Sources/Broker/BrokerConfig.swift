@@ -1,3 +1,4 @@
+import KafkaSecurity
 import LogStore
 
 /// The settings of one embedded broker: identity, listeners, data directory, and broker
@@ -5,15 +6,38 @@ import LogStore
 public struct BrokerConfig: Sendable {
     public var nodeId: Int32
     public var clusterId: String?
-    public var listenHost: String
-    public var listenPort: Int
-    public var advertisedHost: String
-    public var advertisedPort: Int
+    /// Named listeners, in the order given; the first is the one tools and the daemon report.
+    public var listeners: [BrokerListener]
     public var dataDirectory: String
     /// Broker properties as given (static configuration).
     public var properties: [String: String]
+    /// Security settings with Kafka's names (`ssl.*`, `sasl.*`, `listener.name.*`,
+    /// `super.users`, ...), kept apart from `properties` because they may hold secrets that
+    /// DescribeConfigs must not return.
+    public var securitySettings: [String: String] = [:]
     /// The site this broker serves, as metrics label it.
     public var siteName = "broker"
+
+    public var listenHost: String { listeners[0].host }
+    public var listenPort: Int { listeners[0].port }
+    public var advertisedHost: String { listeners[0].advertisedHost }
+    public var advertisedPort: Int { listeners[0].advertisedPort }
+
+    /// The listener a connection came through, by name (the first when unknown).
+    public func listener(named name: String) -> BrokerListener {
+        listeners.first(where: { $0.name == name }) ?? listeners[0]
+    }
+
+    /// One listener's security settings: `listener.name.<listener>.<key>` over `<key>`, as Kafka
+    /// resolves them, with the prefix removed.
+    public func securitySettings(for listener: BrokerListener) -> [String: String] {
+        let prefix = "listener.name.\(listener.name.lowercased())."
+        var result = securitySettings.filter { !$0.key.hasPrefix("listener.name.") }
+        for (key, value) in securitySettings where key.hasPrefix(prefix) {
+            result[String(key.dropFirst(prefix.count))] = value
+        }
+        return result
+    }
 
     /// Broker properties Strait reads besides the topic-config synonyms, with Kafka's defaults.
     public static let brokerDefaults: [String: String] = [
@@ -40,14 +64,21 @@ public struct BrokerConfig: Sendable {
 
     public init(nodeId: Int32 = 1, clusterId: String? = nil, listenHost: String = "127.0.0.1", listenPort: Int = 9092,
                 advertisedHost: String? = nil, advertisedPort: Int? = nil, dataDirectory: String, properties: [String: String] = [:]) {
+        self.init(nodeId: nodeId, clusterId: clusterId,
+                  listeners: [BrokerListener(name: "PLAINTEXT", securityProtocol: .plaintext, host: listenHost, port: listenPort,
+                                             advertisedHost: advertisedHost, advertisedPort: advertisedPort)],
+                  dataDirectory: dataDirectory, properties: properties)
+    }
+
+    public init(nodeId: Int32 = 1, clusterId: String? = nil, listeners: [BrokerListener], dataDirectory: String,
+                properties: [String: String] = [:], securitySettings: [String: String] = [:]) {
+        precondition(!listeners.isEmpty, "a broker needs a listener")
         self.nodeId = nodeId
         self.clusterId = clusterId
-        self.listenHost = listenHost
-        self.listenPort = listenPort
-        self.advertisedHost = advertisedHost ?? listenHost
-        self.advertisedPort = advertisedPort ?? listenPort
+        self.listeners = listeners
         self.dataDirectory = dataDirectory
         self.properties = properties
+        self.securitySettings = securitySettings
     }
 
     /// Every broker property name Strait understands.
@@ -76,7 +107,9 @@ public struct BrokerConfig: Sendable {
                 throw .invalidValue(key, "Invalid value \(value) for configuration \(key): Expected value to be either true or false")
             }
         }
-        guard (1...65535).contains(listenPort) || listenPort == 0 else { throw .invalidValue("--listen", "port \(listenPort) out of range") }
+        for listener in listeners where !(0...65535).contains(listener.port) {
+            throw .invalidValue("--listen", "port \(listener.port) out of range")
+        }
     }
 
     public func long(_ key: String) -> Int64 {

@@ -79,26 +79,41 @@ public final class BrokerService: Service, Sendable {
         let transactions = try TransactionCoordinator(broker: context, groups: groups, producerIds: producerIds,
                                                       log: TransactionLog(registry: registry, nowMs: started), logger: logger)
         await transactions.recover()
-        let dispatcher = Self.dispatcher(for: context, groups: groups, transactions: transactions, producerIds: producerIds)
-        let metrics = BrokerMetrics(site: config.siteName, apis: dispatcher.supportedApis.map(\.key))
-        let server = KafkaServer(host: config.listenHost, port: config.listenPort, maximumFrameSize: Int(config.long("socket.request.max.bytes")),
-                                 dispatcher: dispatcher, metrics: metrics, logger: logger)
-        let listener: KafkaServer.Listener
+        let scram: ScramCredentialStore
+        let security: [ListenerSecurity]
         do {
-            listener = try await server.bind(group: MultiThreadedEventLoopGroup.singleton)
-        } catch let error as IOError {
-            registry.closeAll()
-            throw BrokerStartError(.listener, "cannot listen on \(config.listenHost):\(config.listenPort): \(FileSystem.describe(errno: error.errnoCode))")
+            scram = try ScramCredentialStore(dataDirectory: config.dataDirectory)
+            security = try config.listeners.map { listener throws(BrokerStartError) in try ListenerSecurity(listener: listener, config: config) }
         } catch {
             registry.closeAll()
-            throw BrokerStartError(.listener, "cannot listen on \(config.listenHost):\(config.listenPort): \(error)")
+            throw (error as? BrokerStartError) ?? BrokerStartError(.dataDirectory, (error as? KafkaError)?.message ?? "\(error)")
         }
-        let port = listener.channel.localAddress?.port ?? config.listenPort
+        let dispatcher = Self.dispatcher(for: context, groups: groups, transactions: transactions, producerIds: producerIds, scram: scram)
+        let metrics = BrokerMetrics(site: config.siteName, apis: dispatcher.supportedApis.map(\.key))
+        var bound: [(KafkaServer, KafkaServer.Listener)] = []
+        for listenerSecurity in security {
+            let server = KafkaServer(security: listenerSecurity, scram: scram, maximumFrameSize: Int(config.long("socket.request.max.bytes")),
+                                     dispatcher: dispatcher, metrics: metrics, logger: logger)
+            let address = "\(listenerSecurity.listener.host):\(listenerSecurity.listener.port)"
+            do {
+                bound.append((server, try await server.bind(group: MultiThreadedEventLoopGroup.singleton)))
+            } catch {
+                for (_, listener) in bound { try? await listener.channel.close() }
+                registry.closeAll()
+                let reason = (error as? IOError).map { FileSystem.describe(errno: $0.errnoCode) } ?? "\(error)"
+                throw BrokerStartError(.listener, "cannot listen on \(address): \(reason)")
+            }
+        }
+        let listeners = bound
+        let port = listeners[0].1.channel.localAddress?.port ?? config.listenPort
         running.withLockedValue { $0 = (registry, groups, metrics) }
         defer { running.withLockedValue { $0 = nil } }
         boundPort.set(port)
+        let addresses = listeners.map { server, bound in
+            "\(server.security.listener.name)://\(server.security.listener.host):\(bound.channel.localAddress?.port ?? server.security.listener.port)"
+        }
         logger.info("broker listening", metadata: [
-            "address": "\(config.listenHost):\(port)", "node.id": "\(config.nodeId)", "cluster.id": "\(clusterId)",
+            "listeners": "\(addresses.joined(separator: ","))", "node.id": "\(config.nodeId)", "cluster.id": "\(clusterId)",
             "topics": "\(registry.allTopics().count)", "recovered": "\(!clean)",
         ])
         try await withGracefulShutdownHandler {
@@ -111,11 +126,13 @@ public final class BrokerService: Service, Sendable {
                         await transactions.abortExpired()
                     }
                 }
-                try await server.serve(listener)
+                try await withThrowingDiscardingTaskGroup { servers in
+                    for (server, bound) in listeners { servers.addTask { try await server.serve(bound) } }
+                }
                 group.cancelAll()
             }
         } onGracefulShutdown: {
-            listener.channel.close(promise: nil)
+            for (_, bound) in listeners { bound.channel.close(promise: nil) }
             Task { await groups.shutdown() }
         }
         registry.closeAll()
@@ -182,7 +199,7 @@ public final class BrokerService: Service, Sendable {
     }
 
     static func dispatcher(for context: BrokerContext, groups: GroupCoordinator, transactions: TransactionCoordinator,
-                           producerIds: ProducerIdAllocator) -> RequestDispatcher {
+                           producerIds: ProducerIdAllocator, scram: ScramCredentialStore) -> RequestDispatcher {
         var dispatcher = RequestDispatcher()
         dispatcher.register(ProduceHandler(broker: context))
         dispatcher.registerZeroCopy(FetchHandler(broker: context))
@@ -217,6 +234,10 @@ public final class BrokerService: Service, Sendable {
         dispatcher.register(TxnOffsetCommitHandler(transactions: transactions, groups: groups))
         dispatcher.register(DescribeTransactionsHandler(transactions: transactions))
         dispatcher.register(ListTransactionsHandler(transactions: transactions))
+        dispatcher.register(SaslHandshakeHandler())
+        dispatcher.register(SaslAuthenticateHandler())
+        dispatcher.register(DescribeUserScramCredentialsHandler(store: scram))
+        dispatcher.register(AlterUserScramCredentialsHandler(store: scram))
         var withVersions = dispatcher
         withVersions.register(ApiVersionsHandler(supported: []))
         dispatcher.register(ApiVersionsHandler(supported: withVersions.supportedApis))

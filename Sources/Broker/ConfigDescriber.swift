@@ -64,8 +64,8 @@ struct ConfigDescriber {
         let identity: [(String, String)] = [
             ("node.id", String(config.nodeId)), ("broker.id", String(config.nodeId)),
             ("log.dirs", config.dataDirectory),
-            ("listeners", "PLAINTEXT://\(config.listenHost):\(config.listenPort)"),
-            ("advertised.listeners", "PLAINTEXT://\(config.advertisedHost):\(config.advertisedPort)"),
+            ("listeners", config.listeners.map { "\($0.name)://\($0.host):\($0.port)" }.joined(separator: ",")),
+            ("advertised.listeners", config.listeners.map { "\($0.name)://\($0.advertisedHost):\($0.advertisedPort)" }.joined(separator: ",")),
         ]
         for (name, value) in identity {
             entries.append(Entry(name: name, value: value, source: .staticBrokerConfig, readOnly: true, type: name.hasSuffix("id") ? 3 : 2, synonyms: [(name, value, .staticBrokerConfig)]))

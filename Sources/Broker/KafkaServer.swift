@@ -1,15 +1,18 @@
 import KafkaProtocol
+import KafkaSecurity
 import LogStore
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 
-/// The TCP listener of a broker: one task per connection, requests answered one at a time and
+/// One listener of a broker: one task per connection, requests answered one at a time and
 /// in order (as Kafka's broker does: a connection's next request is read after the previous
-/// response is queued).
+/// response is queued). TLS sits below the frames; SASL is a state the connection passes
+/// through before its requests reach the dispatcher.
 struct KafkaServer {
-    let host: String
-    let port: Int
+    let security: ListenerSecurity
+    let scram: ScramCredentialStore
     let maximumFrameSize: Int
     let dispatcher: RequestDispatcher
     let metrics: BrokerMetrics
@@ -19,12 +22,15 @@ struct KafkaServer {
 
     func bind(group: EventLoopGroup) async throws -> Listener {
         let frameDecoder = KafkaFrameDecoder(maximumFrameSize: maximumFrameSize)
+        let tls = security.tls
+        let listener = security.listener
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .bind(host: host, port: port) { channel in
+            .bind(host: listener.host.isEmpty ? "0.0.0.0" : listener.host, port: listener.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameHandler(decoder: frameDecoder)))
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
@@ -70,14 +76,31 @@ struct KafkaServer {
         let host = connection.channel.remoteAddress?.ipAddress.map { "/" + $0 } ?? ""
         metrics.connection(opened: true)
         defer { metrics.connection(opened: false) }
+        var sasl = security.listener.securityProtocol.usesSASL ? SaslSession(security: security, scram: scram) : nil
+        var principal: String?
         do {
             let channel = connection.channel
             try await connection.executeThenClose { inbound, _ in
                 for try await frame in inbound {
                     metrics.request(frame.readableBytes, apiKey: frame.getInteger(at: frame.readerIndex, as: Int16.self))
+                    if principal == nil {
+                        principal = try await Self.certificatePrincipal(of: channel, tls: security.tls != nil)
+                    }
+                    var outcome: RequestDispatcher.Outcome?
+                    if let session = sasl, !session.isAuthenticated {
+                        outcome = sasl!.intercept(frame)
+                        if let authenticated = sasl!.principal {
+                            principal = authenticated
+                            logger.debug("authenticated", metadata: ["peer": "\(peer)", "principal": "\(authenticated)"])
+                        }
+                    }
+                    if outcome == nil {
+                        outcome = await dispatcher.process(frame, clientHost: host, listenerName: security.listener.name,
+                                                           principal: principal ?? RequestContext.anonymous)
+                    }
                     // Responses go straight to the channel, and the next request is read only once
                     // the previous response is written: order is kept and slow readers push back.
-                    switch await dispatcher.process(frame, clientHost: host) {
+                    switch outcome! {
                     case .respond(let response):
                         metrics.response(response.readableBytes)
                         try await channel.writeAndFlush(response).get()
@@ -94,8 +117,17 @@ struct KafkaServer {
             }
         } catch is CancellationError {
             return
+        } catch let error as NIOSSLError {
+            logger.info("TLS connection failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
         } catch {
             logger.debug("connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
+    }
+
+    /// `User:` and the client certificate's subject on a TLS listener whose client sent one,
+    /// else `User:ANONYMOUS` (the handshake is over once a frame has arrived).
+    private static func certificatePrincipal(of channel: Channel, tls: Bool) async throws -> String {
+        guard tls, let certificate = try await channel.nioSSL_peerCertificate().get() else { return RequestContext.anonymous }
+        return CertificatePrincipal.name(of: certificate) ?? RequestContext.anonymous
     }
 }

@@ -49,7 +49,8 @@ public struct RequestDispatcher: Sendable {
         }
     }
 
-    public func process(_ frame: ByteBuffer, clientHost: String = "") async -> Outcome {
+    public func process(_ frame: ByteBuffer, clientHost: String = "", listenerName: String = "",
+                        principal: String = RequestContext.anonymous) async -> Outcome {
         var buffer = frame
         guard let apiKey = buffer.getInteger(at: buffer.readerIndex, as: Int16.self),
               let apiVersion = buffer.getInteger(at: buffer.readerIndex + 2, as: Int16.self),
@@ -74,7 +75,8 @@ public struct RequestDispatcher: Sendable {
         } catch {
             return .close("malformed request header: \(error)")
         }
-        let context = RequestContext(apiVersion: apiVersion, correlationId: correlationId, clientId: header.clientId, clientHost: clientHost)
+        let context = RequestContext(apiVersion: apiVersion, correlationId: correlationId, clientId: header.clientId, clientHost: clientHost,
+                                     listenerName: listenerName, principal: principal)
         do {
             return try await entry.run(buffer, context)
         } catch {

@@ -1,5 +1,6 @@
 import KafkaClient
 import KafkaProtocol
+import KafkaSecurity
 import NIOCore
 
 /// A MirrorMaker 2 `mm2.properties` file, read as MM2 reads it: `clusters`, each cluster's

@@ -22,7 +22,8 @@ final class RequestDispatcherTests: XCTestCase {
         let producerIds = ProducerIdAllocator(dataDirectory: directory)
         let transactions = try TransactionCoordinator(broker: context, groups: groups, producerIds: producerIds,
                                                       log: TransactionLog(registry: registry, nowMs: 0), logger: Logger(label: "test"))
-        dispatcher = BrokerService.dispatcher(for: context, groups: groups, transactions: transactions, producerIds: producerIds)
+        dispatcher = BrokerService.dispatcher(for: context, groups: groups, transactions: transactions, producerIds: producerIds,
+                                              scram: try ScramCredentialStore(dataDirectory: directory))
     }
 
     override func tearDown() {

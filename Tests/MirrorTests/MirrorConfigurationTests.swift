@@ -1,4 +1,5 @@
 import Foundation
+import KafkaSecurity
 @testable import Mirror
 import XCTest
 

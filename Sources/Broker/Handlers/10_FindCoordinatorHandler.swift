@@ -6,8 +6,9 @@ struct FindCoordinatorHandler: ApiHandler {
     let broker: BrokerContext
 
     func handle(_ request: FindCoordinatorRequest, context: RequestContext) async -> FindCoordinatorResponse {
-        let host = broker.config.advertisedHost
-        let port = Int32(broker.config.advertisedPort)
+        let listener = broker.config.listener(named: context.listenerName)
+        let host = listener.advertisedHost
+        let port = Int32(listener.advertisedPort)
         let available = request.keyType == 0 || request.keyType == 1
         let error: ErrorCode = available ? .noError : .coordinatorNotAvailable
         if context.apiVersion >= 4 {

@@ -25,8 +25,9 @@ struct MetadataHandler: ApiHandler {
         } else {
             topics = registry.allTopics().map(describe)
         }
+        let listener = broker.config.listener(named: context.listenerName)
         return MetadataResponse(
-            brokers: [.init(nodeId: broker.nodeId, host: broker.config.advertisedHost, port: Int32(broker.config.advertisedPort), rack: nil)],
+            brokers: [.init(nodeId: broker.nodeId, host: listener.advertisedHost, port: Int32(listener.advertisedPort), rack: nil)],
             clusterId: broker.clusterId,
             controllerId: broker.nodeId,
             topics: topics

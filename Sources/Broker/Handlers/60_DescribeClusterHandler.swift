@@ -5,11 +5,12 @@ struct DescribeClusterHandler: ApiHandler {
     let broker: BrokerContext
 
     func handle(_ request: DescribeClusterRequest, context: RequestContext) async -> DescribeClusterResponse {
-        DescribeClusterResponse(
+        let listener = broker.config.listener(named: context.listenerName)
+        return DescribeClusterResponse(
             endpointType: request.endpointType,
             clusterId: broker.clusterId,
             controllerId: broker.nodeId,
-            brokers: [.init(brokerId: broker.nodeId, host: broker.config.advertisedHost, port: Int32(broker.config.advertisedPort), rack: nil)]
+            brokers: [.init(brokerId: broker.nodeId, host: listener.advertisedHost, port: Int32(listener.advertisedPort), rack: nil)]
         )
     }
 }

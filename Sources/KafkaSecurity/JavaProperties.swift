@@ -1,16 +1,16 @@
-/// The `.properties` format Java reads, which `mm2.properties` files are written in: `key=value`,
+/// The `.properties` format Java reads, which `server.properties` and `mm2.properties` are written in: `key=value`,
 /// `key: value` or `key value`; `#` and `!` comments; a trailing backslash continues a line;
 /// `\t`, `\n`, `\uXXXX` and escaped separators in keys. Keys keep their line for messages.
-struct JavaProperties {
-    struct Entry: Equatable {
-        var key: String
-        var value: String
-        var line: Int
+public struct JavaProperties: Sendable {
+    public struct Entry: Equatable, Sendable {
+        public var key: String
+        public var value: String
+        public var line: Int
     }
 
-    private(set) var entries: [Entry] = []
+    public private(set) var entries: [Entry] = []
 
-    init(parsing text: String) {
+    public init(parsing text: String) {
         var logical = ""
         var startLine = 0
         var continuing = false
