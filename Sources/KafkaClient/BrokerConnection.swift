@@ -1,12 +1,14 @@
 import KafkaProtocol
+import KafkaSecurity
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// One TCP connection to one broker, with pipelined requests (see `ResponseRouter`) and the API
 /// versions negotiated when it opened.
 ///
-/// The channel pipeline is built in one place (`connect`), so a TLS handler or a SASL
-/// handshake step slots in before the router without touching the request path.
+/// The channel pipeline is built in one place (`connect`): TLS below the frames, and a SASL
+/// login right after the versions are known, before the connection is handed out.
 public final class BrokerConnection: Sendable {
     public let address: BrokerAddress
     /// The broker's node id, or nil for a bootstrap connection made before metadata was known.
@@ -31,6 +33,10 @@ public final class BrokerConnection: Sendable {
                                group: EventLoopGroup) async throws(KafkaClientError) -> BrokerConnection {
         let broker = address.description
         let channel: Channel
+        let tls = config.security.tls
+        // SNI and hostname checks take a name; for an IP address NIOSSL checks the certificate's
+        // IP subject alternative names against the peer address instead.
+        let serverHostname = (try? SocketAddress(ipAddress: address.host, port: 0)) != nil ? nil : address.host
         do {
             channel = try await ClientBootstrap(group: group)
                 .connectTimeout(config.connectTimeout)
@@ -38,6 +44,9 @@ public final class BrokerConnection: Sendable {
                 .channelOption(.socketOption(.so_keepalive), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverHostname))
+                        }
                         try channel.pipeline.syncOperations.addHandlers([
                             ByteToMessageHandler(KafkaFrameHandler(decoder: KafkaFrameDecoder(maximumFrameSize: config.maximumResponseSize))),
                             ResponseRouter(clientId: config.clientId, broker: broker),
@@ -70,7 +79,10 @@ public final class BrokerConnection: Sendable {
                     continue
                 }
                 try KafkaClientError.check(response.errorCode, "ApiVersions from \(broker)")
-                return BrokerConnection(address: address, nodeId: nodeId, channel: channel, versions: ApiVersionTable(response), requestTimeout: config.requestTimeout)
+                let connection = BrokerConnection(address: address, nodeId: nodeId, channel: channel, versions: ApiVersionTable(response),
+                                                  requestTimeout: config.requestTimeout)
+                if let credentials = config.security.sasl { try await connection.authenticate(credentials) }
+                return connection
             }
             throw .unsupportedVersion(broker: broker, api: "ApiVersions")
         } catch {
@@ -165,5 +177,43 @@ public final class BrokerConnection: Sendable {
         channel.writeAndFlush(OutboundRequest(apiKey: apiKey.rawValue, apiVersion: version, body: body, response: promise, timeout: timeout))
             .whenFailure { error in promise.fail((error as? KafkaClientError) ?? .connectionClosed(broker: broker)) }
         return promise.futureResult
+    }
+
+    /// The SASL login (KIP-152): SaslHandshake names the mechanism, then SaslAuthenticate
+    /// carries its tokens. A SCRAM login also checks the broker's proof that it knows the user.
+    private func authenticate(_ credentials: SaslCredentials) async throws(KafkaClientError) {
+        let broker = address.description
+        let handshake = try await send(SaslHandshakeRequest(mechanism: credentials.mechanism.name), version: min(try version(.saslHandshake), 1))
+        if handshake.errorCode == ErrorCode.unsupportedSaslMechanism.rawValue {
+            throw .authenticationFailed(broker: broker, reason: "the broker does not offer \(credentials.mechanism.name) (it offers \(handshake.mechanisms.joined(separator: ", ")))")
+        }
+        try KafkaClientError.check(handshake.errorCode, "SaslHandshake with \(broker)")
+        func exchange(_ token: [UInt8]) async throws(KafkaClientError) -> [UInt8] {
+            let response = try await send(SaslAuthenticateRequest(authBytes: ByteBuffer(bytes: token)))
+            if response.errorCode != 0 {
+                let code = ErrorCode(rawValue: response.errorCode)?.kafkaName ?? "error \(response.errorCode)"
+                throw .authenticationFailed(broker: broker, reason: "\(code): \(response.errorMessage ?? "no message")")
+            }
+            return Array(buffer: response.authBytes)
+        }
+        switch credentials.mechanism {
+        case .plain:
+            _ = try await exchange(SaslPlain(user: credentials.user, password: credentials.password).token)
+        case .scram(let mechanism):
+            var scram = ScramClientExchange(mechanism: mechanism, user: credentials.user, password: credentials.password)
+            let challenge = try await exchange(scram.firstMessage())
+            let proof: [UInt8]
+            do {
+                proof = try scram.finalMessage(answering: challenge)
+            } catch {
+                throw .authenticationFailed(broker: broker, reason: error.description)
+            }
+            let final = try await exchange(proof)
+            do {
+                try scram.verify(serverFinal: final)
+            } catch {
+                throw .authenticationFailed(broker: broker, reason: error.description)
+            }
+        }
     }
 }

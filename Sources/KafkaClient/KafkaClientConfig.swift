@@ -1,3 +1,4 @@
+import KafkaSecurity
 import NIOCore
 
 /// What every client (producer, consumer, admin) needs to reach a cluster. Defaults are
@@ -19,6 +20,8 @@ public struct KafkaClientConfig: Sendable {
     public var retryBackoff: TimeAmount = .milliseconds(100)
     /// Largest response frame accepted (a guard against a corrupt size prefix).
     public var maximumResponseSize = 512 * 1024 * 1024
+    /// `security.protocol` with its TLS and SASL settings.
+    public var security = ClientSecurity()
 
     public init(bootstrapServers: [BrokerAddress], clientId: String = "strait") {
         self.bootstrapServers = bootstrapServers

@@ -9,6 +9,8 @@ public enum KafkaClientError: Error, Sendable, Equatable {
     case unknownBrokerError(Int16, context: String)
     case connectionFailed(broker: String, reason: String)
     case connectionClosed(broker: String)
+    /// The TLS handshake or the SASL login failed; retrying with the same settings cannot help.
+    case authenticationFailed(broker: String, reason: String)
     case requestTimedOut(broker: String, api: String, timeoutMs: Int64)
     /// No version of the API is supported by both the broker and this client.
     case unsupportedVersion(broker: String, api: String)
@@ -70,6 +72,7 @@ extension KafkaClientError: CustomStringConvertible {
         case .unknownBrokerError(let code, let context): return "\(context): broker error \(code)"
         case .connectionFailed(let broker, let reason): return "cannot connect to \(broker): \(reason)"
         case .connectionClosed(let broker): return "connection to \(broker) closed"
+        case .authenticationFailed(let broker, let reason): return "cannot authenticate to \(broker): \(reason)"
         case .requestTimedOut(let broker, let api, let ms): return "\(api) request to \(broker) timed out after \(ms) ms"
         case .unsupportedVersion(let broker, let api): return "\(broker) supports no version of \(api) this client knows"
         case .codec(let why): return "cannot decode the broker's answer: \(why)"

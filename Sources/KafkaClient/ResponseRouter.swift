@@ -1,5 +1,6 @@
 import KafkaProtocol
 import NIOCore
+import NIOSSL
 
 /// A request on its way to the broker: the encoded body, and the promise its response frame
 /// fulfils (nil for a Produce with acks=0, which gets no response).
@@ -84,7 +85,13 @@ final class ResponseRouter: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        failAll(.connectionFailed(broker: broker, reason: SocketErrorText.describe(error)))
+        if error is NIOSSLError || error is BoringSSLError {
+            // A certificate the client does not trust, or a broker that wants one from us:
+            // reconnecting cannot help.
+            failAll(.authenticationFailed(broker: broker, reason: "TLS handshake failed: \(error)"))
+        } else {
+            failAll(.connectionFailed(broker: broker, reason: SocketErrorText.describe(error)))
+        }
         context.close(promise: nil)
     }
 

@@ -10,10 +10,15 @@ public struct ScramClientExchange: Sendable {
     private var expectedServerSignature: [UInt8] = []
 
     public init(mechanism: ScramMechanism, user: String, password: String) {
+        self.init(mechanism: mechanism, user: user, password: password, nonce: ScramMessage.nonce())
+    }
+
+    /// With a chosen nonce, so RFC 7677's worked example can be replayed.
+    init(mechanism: ScramMechanism, user: String, password: String, nonce: String) {
         self.mechanism = mechanism
         self.user = user
         self.password = password
-        clientNonce = ScramMessage.nonce()
+        clientNonce = nonce
     }
 
     public mutating func firstMessage() -> [UInt8] {

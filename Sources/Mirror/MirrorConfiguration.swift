@@ -32,6 +32,7 @@ public struct MirrorConfiguration: Sendable {
         var values: [String: (value: String, line: Int)] = [:]
         for entry in entries { values[entry.key] = (entry.value, entry.line) }
         lines = values.mapValues(\.line)
+        values = try Self.resolvingProviders(values)
         guard let clusterList = values["clusters"] else { throw MirrorConfigError(key: "clusters", "missing: list the cluster aliases") }
         let aliases = NameFilter.list(clusterList.value)
         guard !aliases.isEmpty else { throw MirrorConfigError(key: "clusters", "empty", line: clusterList.line) }
@@ -90,8 +91,27 @@ public struct MirrorConfiguration: Sendable {
 
     // MARK: - Checking keys
 
+    /// Replaces `${file:...}` and `${env:...}` references (KIP-297, KIP-887) in every value.
+    private static func resolvingProviders(_ values: [String: (value: String, line: Int)]) throws(MirrorConfigError) -> [String: (value: String, line: Int)] {
+        let providers: ConfigProviders
+        do {
+            providers = try ConfigProviders(declarations: values.mapValues(\.value))
+        } catch {
+            throw MirrorConfigError(key: error.key, error.problem, line: values[error.key]?.line ?? values["config.providers"]?.line)
+        }
+        var resolved = values
+        for (key, entry) in values where !key.hasPrefix("config.providers") {
+            do {
+                resolved[key]?.value = try providers.resolve(entry.value, key: key)
+            } catch {
+                throw MirrorConfigError(key: key, error.problem, line: entry.line)
+            }
+        }
+        return resolved
+    }
+
     private static func checkConnectorKey(_ key: String, _ value: String, ignored: inout Set<String>) -> String? {
-        if key == "security.protocol" || key.hasSuffix(".security.protocol") { return securityProblem(value) }
+        if ClientSecurity.keys.contains(key) { return nil }
         if let kind = MM2Key.connector[key] {
             if kind == .ignored || MM2Key.withoutEffect.contains(key) { ignored.insert(key) }
             return MM2Key.problem(value, for: kind)
@@ -107,8 +127,7 @@ public struct MirrorConfiguration: Sendable {
     }
 
     private static func checkClusterKey(_ key: String, _ value: String, ignored: inout Set<String>) -> String? {
-        if key == "security.protocol" || key.hasSuffix(".security.protocol") { return securityProblem(value) }
-        if MM2Key.clusterClient.contains(key) { return nil }
+        if MM2Key.clusterClient.contains(key) || ClientSecurity.keys.contains(key) { return nil }
         if let (role, setting) = clientRole(key) { return clientProblem(role: role, setting: setting, value: value) }
         if let kind = MM2Key.connector[key], kind == .ignored || key == "offset.storage.replication.factor" {
             if kind == .ignored { ignored.insert(key) }
@@ -119,12 +138,6 @@ public struct MirrorConfiguration: Sendable {
             return nil
         }
         return "unknown cluster setting"
-    }
-
-    /// TLS and SASL are not there yet: a cluster that needs them is refused rather than reached
-    /// in plain text.
-    private static func securityProblem(_ value: String) -> String? {
-        value.trimmingWhitespace().uppercased() == "PLAINTEXT" ? nil : "'\(value)' is not supported: Strait connects with PLAINTEXT only (no TLS or SASL yet)"
     }
 
     private enum ClientRole { case consumer, producer, admin }
@@ -139,6 +152,7 @@ public struct MirrorConfiguration: Sendable {
     }
 
     private static func clientProblem(role: ClientRole, setting: String, value: String) -> String? {
+        if ClientSecurity.keys.contains(setting) { return nil }
         do throws(KafkaClientError) {
             switch role {
             case .consumer:
@@ -187,6 +201,7 @@ public struct MirrorConfiguration: Sendable {
         for source in [top, settings] {
             for (key, value) in source {
                 switch clientRole(key) {
+                case (_, let setting)? where ClientSecurity.keys.contains(setting): continue
                 case (.consumer, let setting)?: consumer[setting] = value
                 case (.producer, let setting)?: producer[setting] = value
                 case (.admin, let setting)?: admin[setting] = value
@@ -194,6 +209,7 @@ public struct MirrorConfiguration: Sendable {
                 }
             }
         }
+        client.security = try security(alias, settings, top: top)
         let embedded = settings["embedded.data.dir"]?.trimmingWhitespace()
         if let embedded {
             guard !embedded.isEmpty else { throw MirrorConfigError(key: "\(alias).embedded.data.dir", "empty") }
@@ -202,6 +218,29 @@ public struct MirrorConfiguration: Sendable {
             }
         }
         return ClusterSettings(alias: alias, client: client, consumer: consumer, producer: producer, admin: admin, embeddedDataDirectory: embedded)
+    }
+
+    /// A cluster's TLS and SASL settings: top-level keys, then the cluster's, then its client
+    /// roles'. The mirror opens one set of connections per cluster, so roles must agree.
+    private static func security(_ alias: String, _ settings: [String: String], top: [String: String]) throws(MirrorConfigError) -> ClientSecurity {
+        var merged = top.filter { ClientSecurity.keys.contains($0.key) }
+        for (key, value) in settings where ClientSecurity.keys.contains(key) { merged[key] = value }
+        var fromRole: [String: String] = [:]
+        for source in [top, settings] {
+            for (key, value) in source {
+                guard let (_, setting) = clientRole(key), ClientSecurity.keys.contains(setting) else { continue }
+                if let other = fromRole[setting], other != value {
+                    throw MirrorConfigError(key: "\(alias).\(key)", "the consumer, producer and admin of one cluster share connections, so their \(setting) must agree")
+                }
+                fromRole[setting] = value
+            }
+        }
+        merged.merge(fromRole) { $1 }
+        do {
+            return try ClientSecurity(merged)
+        } catch {
+            throw MirrorConfigError(key: "\(alias).\(error.key)", error.problem)
+        }
     }
 
     private static func flag(_ value: String?) -> Bool? {
@@ -238,6 +277,7 @@ public struct MirrorConfiguration: Sendable {
         var producer = clusters[target]?.producer ?? [:]
         for (key, value) in own {
             switch clientRole(key) {
+            case (_, let setting)? where ClientSecurity.keys.contains(setting): continue
             case (.consumer, let setting)?: consumer[setting] = value
             case (.producer, let setting)?: producer[setting] = value
             default: continue

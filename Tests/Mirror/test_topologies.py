@@ -95,8 +95,9 @@ def test_template_policy_names_and_cycle_check(brokers, agents):
     ("clusters = A, B\nA.bootstrap.servers = x:1\nA->B.enabled = true\n", "B.bootstrap.servers: missing"),
     ("clusters = A, B\nA.bootstrap.servers = x:1\nB.bootstrap.servers = y:2\nA->C.enabled = true\n",
      "A->C.enabled: names a flow between clusters not listed"),
-    ("clusters = A, B\nA.bootstrap.servers = x:1\nB.bootstrap.servers = y:2\nA.security.protocol = SSL\n",
-     "A.security.protocol: 'SSL' is not supported"),
+    ("clusters = A, B\nA.bootstrap.servers = x:1\nB.bootstrap.servers = y:2\nA->B.enabled = true\n"
+     "A.security.protocol = SASL_SSL\nA.sasl.mechanism = GSSAPI\n",
+     "A.sasl.mechanism: GSSAPI is not supported"),
     ("clusters = A, B\nA.bootstrap.servers = x:1\nB.bootstrap.servers = y:2\nA.consumer.fetch.max.bytes = lots\n",
      "fetch.max.bytes: 'lots' is not a non-negative integer"),
     ("clusters = A, B\nA.bootstrap.servers = x:1\nB.bootstrap.servers = y:2\nA->B.enabled = true\n"

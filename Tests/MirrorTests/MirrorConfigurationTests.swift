@@ -82,10 +82,14 @@ final class MirrorConfigurationTests: XCTestCase {
         XCTAssertEqual(error(base + "A->B.enabled = true\nA->B.refresh.topics.interval.seconds = 0\n"),
                        "line 5: A->B.refresh.topics.interval.seconds: '0' is not a whole number of at least 1")
         XCTAssertEqual(error(base + "whatever = 1\n"), "line 4: whatever: unknown MirrorMaker 2 setting")
-        for key in ["security.protocol", "A.consumer.security.protocol", "A->B.source.cluster.security.protocol"] {
-            XCTAssertEqual(error(base + "A->B.enabled = true\n\(key) = SASL_SSL\n"),
-                           "line 5: \(key): 'SASL_SSL' is not supported: Strait connects with PLAINTEXT only (no TLS or SASL yet)")
-        }
+        XCTAssertEqual(error(base + "A->B.enabled = true\nA.security.protocol = SASL_PLAINTEXT\n"),
+                       "A.sasl.mechanism: GSSAPI is not supported; set PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+        XCTAssertEqual(error(base + "A->B.enabled = true\nsecurity.protocol = SASL_PLAINTEXT\nsasl.mechanism = OAUTHBEARER\n"),
+                       "A.sasl.mechanism: OAUTHBEARER is not supported yet; use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+        XCTAssertEqual(error(base + "A->B.enabled = true\nA.security.protocol = TLS\n"),
+                       "A.security.protocol: expected PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, got 'TLS'")
+        XCTAssertEqual(error(base + "A->B.enabled = true\nA.consumer.security.protocol = SSL\nA.producer.security.protocol = PLAINTEXT\n"),
+                           "A.producer.security.protocol: the consumer, producer and admin of one cluster share connections, so their security.protocol must agree")
         XCTAssertEqual(error(base + "A.whatever = 1\n"), "line 4: A.whatever: unknown cluster setting")
         XCTAssertEqual(error(base + "A->A.enabled = true\n"), "line 4: A->A.enabled: a flow needs two different clusters")
         XCTAssertEqual(error(base + "A->B.enabled = true\nA->B.offset-syncs.topic.location = nowhere\n"),
@@ -148,5 +152,35 @@ final class ShippedConfigurationTests: XCTestCase {
         }
         let embedded = try MirrorConfiguration(parsing: try String(contentsOf: directory.appendingPathComponent("embedded.properties"), encoding: .utf8))
         XCTAssertEqual(embedded.clusters["east"]?.embeddedDataDirectory, "./strait-data/east")
+    }
+
+    func testSecuritySettingsReachTheClusterClientAndSecretsComeFromProviders() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("strait-providers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let secrets = directory.appendingPathComponent("secrets.properties").path
+        try "a.password = s3cret-from-file\n".write(toFile: secrets, atomically: true, encoding: .utf8)
+        let text = """
+            clusters = A, B
+            A.bootstrap.servers = a:1
+            B.bootstrap.servers = b:1
+            A->B.enabled = true
+            config.providers = file
+            config.providers.file.class = org.apache.kafka.common.config.provider.FileConfigProvider
+            A.security.protocol = SASL_PLAINTEXT
+            A.sasl.mechanism = SCRAM-SHA-512
+            A.sasl.jaas.config = org.apache.kafka.common.security.scram.ScramLoginModule required username="mirror" password="${file:\(secrets):a.password}";
+            """
+        let configuration = try MirrorConfiguration(parsing: text)
+        let security = try XCTUnwrap(configuration.clusters["A"]?.client.security)
+        XCTAssertEqual(security.securityProtocol, .saslPlaintext)
+        XCTAssertEqual(security.sasl, SaslCredentials(mechanism: .scram(.sha512), user: "mirror", password: "s3cret-from-file"))
+        XCTAssertFalse(security.description.contains("s3cret"))
+        XCTAssertEqual(configuration.clusters["B"]?.client.security.securityProtocol, .plaintext)
+
+        let missing = text.replacingOccurrences(of: "a.password}", with: "b.password}")
+        XCTAssertThrowsError(try MirrorConfiguration(parsing: missing)) { error in
+            XCTAssertEqual("\(error)", "line 9: A.sasl.jaas.config: ${file:\(secrets):b.password}: \(secrets) has no key b.password")
+        }
     }
 }
