@@ -91,7 +91,7 @@ public enum ServerProperties {
                 } else if BrokerConfig.knownProperties.contains(key) {
                     config.properties[key] = setting.value
                 } else if KafkaBrokerSettingNames.all.contains(key) {
-                    warnings.append("\(setting.origin): \(key): a Kafka setting Strait does not act on; ignored")
+                    warnings.append((setting.origin.isEmpty ? "" : "\(setting.origin): ") + "\(key): a Kafka setting Strait does not act on; ignored")
                 } else {
                     throw Problem(origin: setting.origin, key: key, problem: "not a Kafka broker setting")
                 }

@@ -32,6 +32,7 @@ public enum Daemon {
             (site: site, broker: BrokerService(config: site.broker, logger: Logger(label: "strait.site.\(site.name)")))
         }
         for (site, _) in sites {
+            for warning in site.warnings { logger.warning("\(warning)") }
             logger.info("embedded site \(site.name) on \(site.broker.listenHost):\(site.broker.listenPort), data in \(site.broker.dataDirectory)")
         }
         // Services stop in reverse order: the extras, then the flows before the sites they copy

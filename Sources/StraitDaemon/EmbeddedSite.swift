@@ -6,12 +6,15 @@ public struct EmbeddedSite: Sendable {
     public var broker: BrokerConfig
     /// The file position of each setting a start can fail on; the site's name when one is missing.
     public var origins: [BrokerStartError.Setting: ConfigOrigin]
+    /// Broker settings Kafka defines that Strait reads but does not act on, one line each.
+    public var warnings: [String]
 
-    public init(name: String, broker: BrokerConfig, origins: [BrokerStartError.Setting: ConfigOrigin]) {
+    public init(name: String, broker: BrokerConfig, origins: [BrokerStartError.Setting: ConfigOrigin], warnings: [String] = []) {
         self.name = name
         self.broker = broker
         self.broker.siteName = name
         self.origins = origins
+        self.warnings = warnings
     }
 
     /// One line naming the site, the setting to blame (file, line, key) and the cause.

@@ -170,7 +170,7 @@ def broken(tmp_path: Path, mutate) -> Path:
      "unknown key; expected one of advertised.listen, bootstrap.servers, broker, client, data.dir, listen"),
     ("unknown top-level key", lambda c: c.update({"flow": []}), "flow:", "flow", "unknown key; expected one of flows, http, log, sites"),
     ("unknown broker setting", lambda c: c["sites"]["east"]["broker"].update({"num.partitons": 2}), "num.partitons",
-     "sites.east.broker.num.partitons", "not a Kafka broker setting Strait knows"),
+     "sites.east.broker.num.partitons", "not a Kafka broker setting"),
     ("wrong type", lambda c: c["flows"][0].update({"topics": {"a": "b"}}), "topics:", "flows[0].topics",
      "expected a value or a list, found a map"),
     ("wrong type of section", lambda c: c.update({"sites": ["east"]}), "sites:", "sites", "expected a map of settings, found a list"),

@@ -101,27 +101,29 @@ public enum DaemonConfigFile {
         let advertised = try values["advertised.listen"].map { node throws(DaemonFailure) in try address(node) }
         let dataDirectory = try dataNode.text()
         guard !dataDirectory.isEmpty else { throw dataNode.failure("empty") }
-        var properties: [String: String] = [:]
+        var brokerSettings: [ServerProperties.Setting] = []
         var propertyNodes: [String: ConfigNode] = [:]
         for (key, value) in try values["broker"]?.entries() ?? [] {
-            properties[key] = try value.text()
+            if ["listeners", "advertised.listeners", "log.dirs", "log.dir", "node.id", "broker.id"].contains(key) {
+                throw value.failure("set by the site's listen, advertised.listen and data.dir here")
+            }
+            brokerSettings.append(.init(key: key, value: try value.text(), origin: ""))
             propertyNodes[key] = value
         }
-        let config = BrokerConfig(listenHost: listen.host, listenPort: listen.port, advertisedHost: advertised?.host,
-                                  advertisedPort: advertised?.port, dataDirectory: dataDirectory, properties: properties)
+        let base = BrokerConfig(listenHost: listen.host, listenPort: listen.port, advertisedHost: advertised?.host,
+                                advertisedPort: advertised?.port, dataDirectory: dataDirectory)
+        let config: BrokerConfig
+        let warnings: [String]
         do {
-            try config.validate()
+            (config, warnings) = try ServerProperties.apply(brokerSettings, to: base)
         } catch {
-            switch error {
-            case .unknownProperty(let key): throw propertyNodes[key]!.failure("not a Kafka broker setting Strait knows")
-            case .invalidValue(let key, let message): throw (propertyNodes[key] ?? listenNode).failure(message)
-            }
+            throw (propertyNodes[error.key] ?? listenNode).failure(error.problem)
         }
         entries.add("\(name).bootstrap.servers", advertised?.local ?? listen.local, listenNode)
         entries.add("\(name).embedded.data.dir", dataDirectory, dataNode)
         return EmbeddedSite(name: name, broker: config, origins: [
             .listener: listenNode.origin, .dataDirectory: dataNode.origin, .settings: values["broker"]?.origin ?? node.origin,
-        ])
+        ], warnings: warnings.map { "sites.\(name).broker.\($0)" })
     }
 
     /// One flow: `source` and `target` name sites; every other key is a MirrorMaker 2 flow
