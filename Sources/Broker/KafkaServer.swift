@@ -49,9 +49,10 @@ struct KafkaServer {
         }
     }
 
-    /// Writes bytes and file ranges in order; file ranges go out with sendfile. The descriptors
+    /// Writes bytes and file ranges in order; file ranges go out with sendfile, or on a TLS
+    /// listener (where bytes must pass through the encryption) are read first. The descriptors
     /// are closed once the last part is written.
-    private static func write(_ parts: [ResponsePart], to channel: Channel) async throws {
+    private static func write(_ parts: [ResponsePart], to channel: Channel, sendfile: Bool) async throws {
         var handles: [NIOFileHandle] = []
         defer { for handle in handles { try? handle.close() } }
         var last: EventLoopFuture<Void>?
@@ -60,6 +61,8 @@ struct KafkaServer {
             switch part {
             case .bytes(let buffer):
                 data = .byteBuffer(buffer)
+            case .file(let slice) where !sendfile:
+                data = .byteBuffer(ByteBuffer(bytes: try slice.read()))
             case .file(let slice):
                 // FileRegion is NIO's only route to sendfile and takes a NIOFileHandle.
                 let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: slice.takeDescriptor())
@@ -106,7 +109,7 @@ struct KafkaServer {
                         try await channel.writeAndFlush(response).get()
                     case .respondParts(let parts):
                         metrics.response(parts.reduce(0) { $0 + $1.length })
-                        try await Self.write(parts, to: channel)
+                        try await Self.write(parts, to: channel, sendfile: security.tls == nil)
                     case .noResponse:
                         continue
                     case .close(let reason):
@@ -117,6 +120,9 @@ struct KafkaServer {
             }
         } catch is CancellationError {
             return
+        } catch NIOSSLError.uncleanShutdown {
+            // Clients often close without TLS's close_notify; nothing was lost.
+            logger.debug("TLS connection closed without close_notify", metadata: ["peer": "\(peer)"])
         } catch let error as NIOSSLError {
             logger.info("TLS connection failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
         } catch {
