@@ -83,7 +83,13 @@ public final class BrokerService: Service, Sendable {
         let security: [ListenerSecurity]
         do {
             scram = try ScramCredentialStore(dataDirectory: config.dataDirectory)
-            security = try config.listeners.map { listener throws(BrokerStartError) in try ListenerSecurity(listener: listener, config: config) }
+            security = try config.listeners.map { listener in
+                do {
+                    return try ListenerSecurity(listener: listener, config: config)
+                } catch {
+                    throw BrokerStartError(.settings, "listener \(listener.name): \(error)")
+                }
+            }
         } catch {
             registry.closeAll()
             throw (error as? BrokerStartError) ?? BrokerStartError(.dataDirectory, (error as? KafkaError)?.message ?? "\(error)")

@@ -92,6 +92,9 @@ struct KafkaServer {
                     var outcome: RequestDispatcher.Outcome?
                     if let session = sasl, !session.isAuthenticated {
                         outcome = sasl!.intercept(frame)
+                        if let failure = sasl!.failure {
+                            logger.info("failed authentication", metadata: ["peer": "\(peer)", "listener": "\(security.listener.name)", "reason": "\(failure)"])
+                        }
                         if let authenticated = sasl!.principal {
                             principal = authenticated
                             logger.debug("authenticated", metadata: ["peer": "\(peer)", "principal": "\(authenticated)"])

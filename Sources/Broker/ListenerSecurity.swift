@@ -14,17 +14,16 @@ struct ListenerSecurity: Sendable {
     static let plainLoginModule = "org.apache.kafka.common.security.plain.PlainLoginModule"
     static let supportedMechanisms = ["PLAIN"] + ScramMechanism.allCases.map(\.rawValue)
 
-    init(listener: BrokerListener, config: BrokerConfig) throws(BrokerStartError) {
+    init(listener: BrokerListener, config: BrokerConfig) throws(SecuritySettingError) {
         self.listener = listener
         let settings = config.securitySettings(for: listener)
-        let scope = "listener \(listener.name)"
         if listener.securityProtocol.usesTLS {
             do {
                 tls = try NIOSSLContext(configuration: try TLSSettings(settings).serverConfiguration())
             } catch let error as SecuritySettingError {
-                throw BrokerStartError(.settings, "\(scope): \(error)")
+                throw error
             } catch {
-                throw BrokerStartError(.settings, "\(scope): cannot set up TLS: \(error)")
+                throw SecuritySettingError("ssl.keystore.location", "cannot set up TLS: \(error)")
             }
         } else {
             tls = nil
@@ -37,13 +36,14 @@ struct ListenerSecurity: Sendable {
         var users: [String: String] = [:]
         if let text = settings["plain.sasl.jaas.config"] ?? settings["sasl.jaas.config"] {
             let jaas: JaasConfig
+            let key = settings["plain.sasl.jaas.config"] != nil ? "plain.sasl.jaas.config" : "sasl.jaas.config"
             do {
                 jaas = try JaasConfig(parsing: text)
             } catch {
-                throw BrokerStartError(.settings, "\(scope): \(error)")
+                throw SecuritySettingError(key, error.description.replacingOccurrences(of: "sasl.jaas.config: ", with: ""))
             }
-            guard jaas.loginModule == Self.plainLoginModule || settings["plain.sasl.jaas.config"] == nil else {
-                throw BrokerStartError(.settings, "\(scope): plain.sasl.jaas.config must use \(Self.plainLoginModule)")
+            guard jaas.loginModule == Self.plainLoginModule || key != "plain.sasl.jaas.config" else {
+                throw SecuritySettingError(key, "must use \(Self.plainLoginModule)")
             }
             if jaas.loginModule == Self.plainLoginModule {
                 for (key, value) in jaas.options where key.hasPrefix("user_") { users[String(key.dropFirst(5))] = value }
@@ -54,9 +54,9 @@ struct ListenerSecurity: Sendable {
             let names = text.split(separator: ",").map { String($0).trimmingWhitespace().uppercased() }.filter { !$0.isEmpty }
             for name in names where !Self.supportedMechanisms.contains(name) {
                 let later = name == "OAUTHBEARER" ? "OAUTHBEARER is not supported yet" : "\(name) is not supported"
-                throw BrokerStartError(.settings, "\(scope): sasl.enabled.mechanisms: \(later); use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+                throw SecuritySettingError("sasl.enabled.mechanisms", "\(later); use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
             }
-            guard !names.isEmpty else { throw BrokerStartError(.settings, "\(scope): sasl.enabled.mechanisms is empty") }
+            guard !names.isEmpty else { throw SecuritySettingError("sasl.enabled.mechanisms", "empty") }
             mechanisms = names
         } else {
             // Kafka's default is GSSAPI, which needs Kerberos; the SCRAM mechanisms need nothing
@@ -64,7 +64,7 @@ struct ListenerSecurity: Sendable {
             mechanisms = (users.isEmpty ? [] : ["PLAIN"]) + ScramMechanism.allCases.map(\.rawValue)
         }
         if mechanisms.contains("PLAIN"), users.isEmpty {
-            throw BrokerStartError(.settings, "\(scope): PLAIN needs its users in listener.name.\(listener.name.lowercased()).plain.sasl.jaas.config (\(Self.plainLoginModule) required user_NAME=\"PASSWORD\";)")
+            throw SecuritySettingError("sasl.enabled.mechanisms", "PLAIN needs its users in listener.name.\(listener.name.lowercased()).plain.sasl.jaas.config (\(Self.plainLoginModule) required user_NAME=\"PASSWORD\";)")
         }
     }
 }

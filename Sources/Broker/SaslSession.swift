@@ -11,6 +11,8 @@ struct SaslSession {
     private var state: State = .awaitingHandshake
     /// `User:NAME` once authenticated.
     private(set) var principal: String?
+    /// Why the login failed, once it has (for the broker's log; never holds a password).
+    private(set) var failure: String?
 
     private enum Exchange {
         case plain
@@ -62,6 +64,7 @@ struct SaslSession {
                 state = .awaitingAuthenticate(exchange, mechanism: mechanism, rawTokens: version == 0)
             } else {
                 response.errorCode = ErrorCode.unsupportedSaslMechanism.rawValue
+                failure = "unsupported SASL mechanism \(mechanism)"
                 state = .failed
             }
             return RequestDispatcher.frame(response, correlationId: header.correlationId, apiKey: apiKey.rawValue, version: version)
@@ -116,7 +119,8 @@ struct SaslSession {
         case .authenticated(let user, _):
             principal = "User:" + user
             state = .authenticated
-        case .failed:
+        case .failed(let message):
+            failure = message
             state = .failed
         case .challenge:
             state = .awaitingAuthenticate(next, mechanism: mechanism, rawTokens: true)

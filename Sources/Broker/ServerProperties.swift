@@ -90,11 +90,20 @@ public enum ServerProperties {
                     config.securitySettings[key] = setting.value
                 } else if BrokerConfig.knownProperties.contains(key) {
                     config.properties[key] = setting.value
-                } else if KafkaBrokerSettingNames.all.contains(key) {
+                } else if KafkaBrokerSettingNames.all.contains(listenerScoped(key) ?? key) {
                     warnings.append((setting.origin.isEmpty ? "" : "\(setting.origin): ") + "\(key): a Kafka setting Strait does not act on; ignored")
                 } else {
                     throw Problem(origin: setting.origin, key: key, problem: "not a Kafka broker setting")
                 }
+            }
+        }
+        for listener in config.listeners {
+            do {
+                _ = try ListenerSecurity(listener: listener, config: config)
+            } catch {
+                let scoped = "listener.name.\(listener.name.lowercased()).\(error.key)"
+                let setting = last[scoped] ?? last[error.key]
+                throw Problem(origin: setting?.origin ?? "", key: setting?.key ?? error.key, problem: error.problem)
             }
         }
         do {

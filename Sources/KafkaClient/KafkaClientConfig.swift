@@ -28,8 +28,9 @@ public struct KafkaClientConfig: Sendable {
         self.clientId = clientId
     }
 
-    public init(bootstrap: String, clientId: String = "strait") throws(KafkaClientError) {
+    public init(bootstrap: String, clientId: String = "strait", security: ClientSecurity = ClientSecurity()) throws(KafkaClientError) {
         self.init(bootstrapServers: try BrokerAddress.list(bootstrap), clientId: clientId)
+        self.security = security
     }
 
     /// The delay before reconnect attempt `attempt` (0-based): doubling from

@@ -76,7 +76,11 @@ public struct ScramServerExchange: Sendable {
                                              serverFirst: String, nonce: String) -> Step {
         guard let proofStart = text.range(of: ",p=") else { return fail("Invalid SCRAM client final message") }
         let withoutProof = text[..<proofStart.lowerBound]
-        guard let attributes = ScramMessage.attributes(withoutProof), attributes["r"].map(String.init) == nonce,
+        // librdkafka before 2.6.1 sends its own nonce again in front of the combined one
+        // (librdkafka#4895); Kafka 3.x brokers accept that, so clients such as kcat 2.0 can log in.
+        let clientNonce = ScramMessage.attributes(clientFirstBare)?["r"].map(String.init) ?? ""
+        guard let attributes = ScramMessage.attributes(withoutProof),
+              let echoed = attributes["r"].map(String.init), echoed == nonce || echoed == clientNonce + nonce,
               let proof = ScramMessage.bytes(base64: text[proofStart.upperBound...]) else {
             return fail("Invalid SCRAM client final message")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import KafkaSecurity
 import Foundation
 import KafkaClient
 import KafkaProtocol
@@ -27,6 +28,7 @@ struct PerfProduceCommand: AsyncParsableCommand {
     @Option(name: .customLong("linger-ms"), help: "linger.ms.") var lingerMs: Int?
     @Option(name: .customLong("batch-size"), help: "batch.size in bytes.") var batchSize: Int?
     @Option(name: .customLong("producer-property"), help: "Any producer setting, key=value (repeatable).") var properties: [String] = []
+    @Option(name: .customLong("command-config"), help: "A client properties file: security.protocol, ssl.*, sasl.mechanism, sasl.jaas.config (${file:...} and ${env:...} resolved).") var commandConfig: String?
     @Flag(help: "Print one JSON object instead of a line of text.") var json = false
 
     func validate() throws {
@@ -36,7 +38,7 @@ struct PerfProduceCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var settings = try ClientOptions.properties(properties)
+        var (security, settings) = try ClientOptions.security(commandConfig: commandConfig, properties)
         settings["acks"] = acks
         settings["compression.type"] = compression
         if acks != "all" && acks != "-1" && settings["enable.idempotence"] == nil { settings["enable.idempotence"] = "false" }
@@ -46,8 +48,10 @@ struct PerfProduceCommand: AsyncParsableCommand {
         let report: PerformanceReport
         do {
             try config.apply(settings)
-            report = try await ProducePerformance(bootstrap: bootstrap, topic: topic, records: records, recordSize: recordSize,
-                                                  partitions: partitions, rate: rate, producer: config).run()
+            var performance = ProducePerformance(bootstrap: bootstrap, topic: topic, records: records, recordSize: recordSize,
+                                                 partitions: partitions, rate: rate, producer: config)
+            performance.security = security
+            report = try await performance.run()
         } catch {
             throw CommandFailure(error)
         }
@@ -65,15 +69,19 @@ struct PerfConsumeCommand: AsyncParsableCommand {
     @Option(help: "Consume as this group (default: no group, every partition from the start).") var group: String?
     @Option(name: .customLong("timeout-ms"), help: "Give up after this long.") var timeoutMs: Int64 = 120_000
     @Option(name: .customLong("consumer-property"), help: "Any consumer setting, key=value (repeatable).") var properties: [String] = []
+    @Option(name: .customLong("command-config"), help: "A client properties file: security.protocol, ssl.*, sasl.mechanism, sasl.jaas.config (${file:...} and ${env:...} resolved).") var commandConfig: String?
     @Flag(help: "Print one JSON object instead of a line of text.") var json = false
 
     func run() async throws {
         var config = ConsumerConfig(groupId: group)
         let report: PerformanceReport
+        let (security, settings) = try ClientOptions.security(commandConfig: commandConfig, properties)
         do {
-            try config.apply(try ClientOptions.properties(properties))
-            report = try await ConsumePerformance(bootstrap: bootstrap, topic: topic, records: records, consumer: config,
-                                                  timeout: .milliseconds(timeoutMs)).run()
+            try config.apply(settings)
+            var performance = ConsumePerformance(bootstrap: bootstrap, topic: topic, records: records, consumer: config,
+                                                 timeout: .milliseconds(timeoutMs))
+            performance.security = security
+            report = try await performance.run()
         } catch {
             throw CommandFailure(error)
         }
@@ -84,6 +92,30 @@ struct PerfConsumeCommand: AsyncParsableCommand {
 
 /// Parsing shared by the client commands.
 enum ClientOptions {
+    /// The security settings among a `--command-config` file and `--*-property` pairs (pairs
+    /// win), with `${file:...}` and `${env:...}` resolved; the other settings are returned for
+    /// the producer or consumer.
+    static func security(commandConfig: String?, _ pairs: [String]) throws -> (ClientSecurity, [String: String]) {
+        var settings: [String: String] = [:]
+        if let commandConfig {
+            guard let text = try? String(contentsOfFile: commandConfig, encoding: .utf8) else {
+                throw CommandFailure(message: "--command-config: cannot read \(commandConfig)")
+            }
+            for entry in JavaProperties(parsing: text).entries { settings[entry.key] = entry.value }
+        }
+        settings.merge(try properties(pairs)) { $1 }
+        do {
+            let providers = try ConfigProviders(declarations: settings)
+            for (key, value) in settings where !key.hasPrefix("config.providers") {
+                settings[key] = try providers.resolve(value, key: key)
+            }
+            let security = try ClientSecurity(settings.filter { ClientSecurity.keys.contains($0.key) })
+            return (security, settings.filter { !ClientSecurity.keys.contains($0.key) && !$0.key.hasPrefix("config.providers") })
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+    }
+
     static func properties(_ pairs: [String]) throws -> [String: String] {
         var result: [String: String] = [:]
         for pair in pairs {

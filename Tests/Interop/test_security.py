@@ -37,7 +37,7 @@ from confluent_kafka.admin import (AdminClient, ScramCredentialInfo, ScramMechan
                                    UserScramCredentialUpsertion)
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KTopicPartition
-from kafka.protocol.metadata import ApiVersionsRequest, ApiVersionsResponse, MetadataRequest, MetadataResponse
+from kafka.protocol.metadata import ApiVersionsRequest, ApiVersionsResponse, MetadataRequest
 
 from conftest import strait_binary
 from interop import Disconnected, Wire, unique_topic, wait_until
@@ -283,7 +283,11 @@ def assert_kp_auth_failure(caplog, kw: dict, text: str):
     messages = [r.getMessage() for r in caplog.records if r.name.startswith("kafka")]
     failures = [m for m in messages if "Connection lost" in m]
     assert failures, f"kafka-python logged no lost connection; its log: {messages[:10]}"
-    for m in failures:
+    # Every attempt that got as far as the login failed there; on a loaded machine an attempt may
+    # also time out before its login (kafka-python's ApiVersions check), which proves nothing.
+    logins = [m for m in failures if "Timeout during ApiVersions check" not in m]
+    assert logins, f"no attempt reached the login: {failures}"
+    for m in logins:
         assert "SaslAuthenticationFailedError" in m and "Authentication failed" in m and text in m, m
 
 
@@ -349,6 +353,10 @@ def kcat_round_trip(connection: list[str], prefix: str):
 
 
 def test_kcat_scram_sha512_sasl_ssl_produce_consume(secure):
+    # kcat's librdkafka 2.0.2 repeats its client nonce in the SCRAM client-final message (r=cnonce +
+    # server nonce, fixed in librdkafka 2.6.1, confluentinc/librdkafka#4895). Kafka before 3.8.1
+    # did not check that nonce, 3.8.1-3.9 accept a nonce that ends with the server's, and 4.x
+    # requires RFC 5802's exact match and refuses this login.
     kcat_round_trip(["-b", secure.bootstrap("SASL_SSL"), "-X", "security.protocol=SASL_SSL",
                      "-X", "sasl.mechanisms=SCRAM-SHA-512", "-X", f"sasl.username={SCRAM_USER}",
                      "-X", f"sasl.password={SCRAM_PASSWORD}", "-X", f"ssl.ca.location={secure.certs['ca.pem']}"],

@@ -1,5 +1,6 @@
 import Foundation
 import KafkaClient
+import KafkaSecurity
 import KafkaProtocol
 import NIOCore
 
@@ -7,6 +8,8 @@ import NIOCore
 /// headers). Text that is not UTF-8 is printed in base64 under `key_base64`/`value_base64`.
 public struct ConsoleConsumer: Sendable {
     public var bootstrap: String
+    /// `security.protocol` with its TLS and SASL settings (`--command-config`).
+    public var security = ClientSecurity()
     public var topic: String
     /// A partition and offset to start from; otherwise every partition (or the group's).
     public var partition: Int32?
@@ -27,7 +30,7 @@ public struct ConsoleConsumer: Sendable {
     }
 
     public func run(output: @Sendable (String) -> Void) async throws(KafkaClientError) -> Int {
-        let cluster = KafkaCluster(config: try KafkaClientConfig(bootstrap: bootstrap, clientId: "strait-console-consumer"))
+        let cluster = KafkaCluster(config: try KafkaClientConfig(bootstrap: bootstrap, clientId: "strait-console-consumer", security: security))
         let consumer = KafkaConsumer(cluster: cluster, config: self.consumer)
         if let partition {
             try consumer.assign([TopicPartition(topic, partition)])

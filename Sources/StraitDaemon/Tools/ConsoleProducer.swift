@@ -1,5 +1,6 @@
 import Foundation
 import KafkaClient
+import KafkaSecurity
 import KafkaProtocol
 import NIOCore
 
@@ -7,6 +8,8 @@ import NIOCore
 /// With a key separator, the text before its first occurrence is the key.
 public struct ConsoleProducer: Sendable {
     public var bootstrap: String
+    /// `security.protocol` with its TLS and SASL settings (`--command-config`).
+    public var security = ClientSecurity()
     public var topic: String
     public var partition: Int32?
     public var keySeparator: String?
@@ -35,7 +38,7 @@ public struct ConsoleProducer: Sendable {
     }
 
     public func run(lines: AsyncStream<String>) async throws -> Int {
-        let cluster = KafkaCluster(config: try KafkaClientConfig(bootstrap: bootstrap, clientId: "strait-console-producer"))
+        let cluster = KafkaCluster(config: try KafkaClientConfig(bootstrap: bootstrap, clientId: "strait-console-producer", security: security))
         let producer = KafkaProducer(cluster: cluster, config: self.producer)
         let failures = FailureCounter()
         var sent = 0

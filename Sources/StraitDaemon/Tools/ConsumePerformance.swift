@@ -1,4 +1,5 @@
 import KafkaClient
+import KafkaSecurity
 import KafkaProtocol
 import NIOCore
 
@@ -8,6 +9,8 @@ import NIOCore
 /// timestamp): end-to-end latency when a producer runs at the same time.
 public struct ConsumePerformance: Sendable {
     public var bootstrap: String
+    /// `security.protocol` with its TLS and SASL settings (`--command-config`).
+    public var security = ClientSecurity()
     public var topic: String
     public var records: Int
     public var consumer: ConsumerConfig
@@ -22,7 +25,7 @@ public struct ConsumePerformance: Sendable {
     }
 
     public func run() async throws(KafkaClientError) -> PerformanceReport {
-        let cluster = KafkaCluster(config: try KafkaClientConfig(bootstrap: bootstrap, clientId: "strait-perf-consumer"))
+        let cluster = KafkaCluster(config: try KafkaClientConfig(bootstrap: bootstrap, clientId: "strait-perf-consumer", security: security))
         defer { Task { await cluster.close() } }
         var config = self.consumer
         config.autoOffsetReset = .earliest

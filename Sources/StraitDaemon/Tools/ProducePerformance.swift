@@ -1,5 +1,6 @@
 import Foundation
 import KafkaClient
+import KafkaSecurity
 import KafkaProtocol
 import NIOCore
 
@@ -10,6 +11,8 @@ import NIOCore
 /// more than the producer's own work per record).
 public struct ProducePerformance: Sendable {
     public var bootstrap: String
+    /// `security.protocol` with its TLS and SASL settings (`--command-config`).
+    public var security = ClientSecurity()
     public var topic: String
     public var records: Int
     public var recordSize: Int
@@ -31,7 +34,7 @@ public struct ProducePerformance: Sendable {
     }
 
     public func run() async throws(KafkaClientError) -> PerformanceReport {
-        let cluster = KafkaCluster(config: try KafkaClientConfig(bootstrap: bootstrap, clientId: "strait-perf-producer"))
+        let cluster = KafkaCluster(config: try KafkaClientConfig(bootstrap: bootstrap, clientId: "strait-perf-producer", security: security))
         defer { Task { await cluster.close() } }
         if let partitions {
             let failures = try await KafkaAdmin(cluster: cluster).createTopics([.init(name: topic, partitions: partitions)])
