@@ -24,16 +24,45 @@ public struct RequestContext: Sendable {
     public var listenerName: String
     /// Who sent it, in Kafka's `User:NAME` form (`User:ANONYMOUS` when nobody authenticated).
     public var principal: String
+    /// The ACL authorizer, when `authorizer.class.name` turns one on.
+    public var authorizer: Authorizer?
 
     public init(apiVersion: Int16, correlationId: Int32, clientId: String?, clientHost: String = "",
-                listenerName: String = "", principal: String = RequestContext.anonymous) {
+                listenerName: String = "", principal: String = RequestContext.anonymous, authorizer: Authorizer? = nil) {
         self.apiVersion = apiVersion
         self.correlationId = correlationId
         self.clientId = clientId
         self.clientHost = clientHost
         self.listenerName = listenerName
         self.principal = principal
+        self.authorizer = authorizer
     }
 
     public static let anonymous = "User:ANONYMOUS"
+
+    /// The peer's address as ACL entries name hosts (without DescribeGroups' leading slash).
+    private var aclHost: String { clientHost.hasPrefix("/") ? String(clientHost.dropFirst()) : clientHost }
+
+    /// Whether the sender may do `operation` on the resource; always, without an authorizer.
+    public func allows(_ operation: AclOperation, _ type: AclResourceType, _ name: String) -> Bool {
+        authorizer?.authorize(principal: principal, host: aclHost, operation: operation, resourceType: type, name: name) ?? true
+    }
+
+    public func allowsCluster(_ operation: AclOperation) -> Bool {
+        allows(operation, .cluster, AclResourceType.clusterName)
+    }
+
+    /// The error a config request on a resource gets when the sender may not do `operation`
+    /// there (topic configs need the topic's ACL, broker configs the cluster's), or nil.
+    func configDenial(_ operation: AclOperation, resourceType: Int8, name: String) -> ErrorCode? {
+        if resourceType == ConfigDescriber.topicResource {
+            return allows(operation, .topic, name) ? nil : .topicAuthorizationFailed
+        }
+        return allowsCluster(operation) ? nil : .clusterAuthorizationFailed
+    }
+
+    /// Whether the sender may do `operation` on some resource of the type.
+    public func allowsAny(_ operation: AclOperation, _ type: AclResourceType) -> Bool {
+        authorizer?.authorizeAny(principal: principal, host: aclHost, operation: operation, resourceType: type) ?? true
+    }
 }

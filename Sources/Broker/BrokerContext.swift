@@ -23,9 +23,11 @@ public final class BrokerContext: Sendable {
         WallClock.nowMs()
     }
 
-    /// Creates a topic because a client named it, when `auto.create.topics.enable` allows.
-    func autoCreate(_ name: String) -> TopicRegistry.Topic? {
-        guard registry.brokerProperty("auto.create.topics.enable")?.value == "true", TopicName.problem(with: name) == nil else { return nil }
+    /// Creates a topic because a client named it, when `auto.create.topics.enable` allows and
+    /// the client may create it (CREATE on the cluster or the topic).
+    func autoCreate(_ name: String, context: RequestContext) -> TopicRegistry.Topic? {
+        guard registry.brokerProperty("auto.create.topics.enable")?.value == "true", TopicName.problem(with: name) == nil,
+              context.allowsCluster(.create) || context.allows(.create, .topic, name) else { return nil }
         _ = try? registry.create(name: name, partitions: -1, configs: [:], validateOnly: false, nowMs: nowMs())
         return registry.topic(named: name)
     }

@@ -94,7 +94,13 @@ public final class BrokerService: Service, Sendable {
             registry.closeAll()
             throw (error as? BrokerStartError) ?? BrokerStartError(.dataDirectory, (error as? KafkaError)?.message ?? "\(error)")
         }
-        let dispatcher = Self.dispatcher(for: context, groups: groups, transactions: transactions, producerIds: producerIds, scram: scram)
+        var dispatcher = Self.dispatcher(for: context, groups: groups, transactions: transactions, producerIds: producerIds, scram: scram)
+        do {
+            dispatcher.authorizer = try Self.authorizer(config)
+        } catch {
+            registry.closeAll()
+            throw BrokerStartError(.dataDirectory, error.message ?? "\(error.code)")
+        }
         let metrics = BrokerMetrics(site: config.siteName, apis: dispatcher.supportedApis.map(\.key))
         var bound: [(KafkaServer, KafkaServer.Listener)] = []
         for listenerSecurity in security {
@@ -193,6 +199,14 @@ public final class BrokerService: Service, Sendable {
         #endif
     }
 
+    /// The ACL authorizer when `authorizer.class.name` names Kafka's.
+    static func authorizer(_ config: BrokerConfig) throws(KafkaError) -> Authorizer? {
+        let settings = config.securitySettings
+        guard let name = settings["authorizer.class.name"]?.trimmingWhitespace(), Authorizer.classNames.contains(name) else { return nil }
+        return Authorizer(store: try AclStore(dataDirectory: config.dataDirectory), superUsers: Authorizer.superUsers(settings["super.users"]),
+                          allowEveryoneIfNoAclFound: settings["allow.everyone.if.no.acl.found"]?.trimmingWhitespace() == "true")
+    }
+
     /// Every API this broker implements; ApiVersions advertises exactly these.
     static func groupSettings(_ config: BrokerConfig) -> GroupCoordinator.Settings {
         var settings = GroupCoordinator.Settings()
@@ -244,6 +258,9 @@ public final class BrokerService: Service, Sendable {
         dispatcher.register(SaslAuthenticateHandler())
         dispatcher.register(DescribeUserScramCredentialsHandler(store: scram))
         dispatcher.register(AlterUserScramCredentialsHandler(store: scram))
+        dispatcher.register(DescribeAclsHandler())
+        dispatcher.register(CreateAclsHandler())
+        dispatcher.register(DeleteAclsHandler())
         var withVersions = dispatcher
         withVersions.register(ApiVersionsHandler(supported: []))
         dispatcher.register(ApiVersionsHandler(supported: withVersions.supportedApis))

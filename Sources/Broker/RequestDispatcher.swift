@@ -22,6 +22,8 @@ public struct RequestDispatcher: Sendable {
     }
 
     private var entries: [Int16: Entry] = [:]
+    /// Every request's context carries it, so handlers can check ACLs.
+    public var authorizer: Authorizer?
 
     public init() {}
 
@@ -44,7 +46,7 @@ public struct RequestDispatcher: Sendable {
     mutating func registerZeroCopy(_ handler: FetchHandler) {
         entries[ApiKey.fetch.rawValue] = Entry(versions: FetchRequest.supportedVersions) { body, context throws(KafkaCodecError) in
             let request = try FetchRequest.decodeLenient(from: body, version: context.apiVersion)
-            let (response, slices) = await handler.fetch(request)
+            let (response, slices) = await handler.fetch(request, context: context)
             return .respondParts(try ZeroCopyFetchFrame.parts(response, slices: slices, correlationId: context.correlationId, version: context.apiVersion))
         }
     }
@@ -76,7 +78,7 @@ public struct RequestDispatcher: Sendable {
             return .close("malformed request header: \(error)")
         }
         let context = RequestContext(apiVersion: apiVersion, correlationId: correlationId, clientId: header.clientId, clientHost: clientHost,
-                                     listenerName: listenerName, principal: principal)
+                                     listenerName: listenerName, principal: principal, authorizer: authorizer)
         do {
             return try await entry.run(buffer, context)
         } catch {

@@ -40,7 +40,7 @@ public enum ServerProperties {
 
     /// Security keys read per listener, with or without `listener.name.<listener>.`.
     static let securityKeys: Set<String> = TLSSettings.keys.union([
-        "sasl.enabled.mechanisms", "sasl.jaas.config", "super.users", "allow.everyone.if.no.acl.found",
+        "sasl.enabled.mechanisms", "sasl.jaas.config", "super.users", "allow.everyone.if.no.acl.found", "authorizer.class.name",
     ])
 
     /// `config` with `settings` applied in order (a later one wins), and the warnings to print.
@@ -124,8 +124,10 @@ public enum ServerProperties {
     static func refusal(key: String, value: String) -> String? {
         let name = listenerScoped(key) ?? key
         switch name {
-        case "authorizer.class.name" where !value.isEmpty:
-            return "Strait's ACL authorizer is not available yet; remove the setting"
+        case "authorizer.class.name" where !value.isEmpty && !Authorizer.classNames.contains(value.trimmingWhitespace()):
+            return "'\(value)' is not supported: use \(Authorizer.classNames.sorted().joined(separator: " or "))"
+        case "allow.everyone.if.no.acl.found" where !["true", "false"].contains(value.trimmingWhitespace()):
+            return "expected true or false, got '\(value)'"
         case "principal.builder.class":
             return "custom principal builders are not supported"
         case "ssl.principal.mapping.rules", "sasl.kerberos.principal.to.local.rules":

@@ -12,17 +12,27 @@ struct ProduceHandler: ApiHandler {
     func expectsResponse(_ request: ProduceRequest) -> Bool { request.acks != 0 }
 
     func handle(_ request: ProduceRequest, context: RequestContext) async -> ProduceResponse {
+        if let transactionalId = request.transactionalId, !context.allows(.write, .transactionalId, transactionalId) {
+            return ProduceResponse(responses: request.topicData.map { topic in
+                .init(name: topic.name, partitionResponses: topic.partitionData.map {
+                    .init(index: $0.index, errorCode: ErrorCode.transactionalIdAuthorizationFailed.rawValue, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1)
+                })
+            })
+        }
         let validAcks = [-1, 0, 1].contains(request.acks)
         let now = broker.nowMs()
         var appended = false
         var responses: [ProduceResponse.TopicProduceResponse] = []
         for topic in request.topicData {
             let name = topic.name
-            let logs = broker.registry.topic(named: name) ?? broker.autoCreate(name)
+            let authorized = context.allows(.write, .topic, name)
+            let logs = authorized ? broker.registry.topic(named: name) ?? broker.autoCreate(name, context: context) : nil
             var partitions: [ProduceResponse.PartitionProduceResponse] = []
             for data in topic.partitionData {
                 var result = ProduceResponse.PartitionProduceResponse(index: data.index, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1)
-                if !validAcks {
+                if !authorized {
+                    result.errorCode = ErrorCode.topicAuthorizationFailed.rawValue
+                } else if !validAcks {
                     result.errorCode = ErrorCode.invalidRequiredAcks.rawValue
                 } else if TopicName.problem(with: name) != nil || TopicName.isInternal(name) {
                     // Internal topics are written only by the broker's own coordinators.

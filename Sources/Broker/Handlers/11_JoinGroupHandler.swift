@@ -5,6 +5,7 @@ struct JoinGroupHandler: ApiHandler {
     let groups: GroupCoordinator
 
     func handle(_ request: JoinGroupRequest, context: RequestContext) async -> JoinGroupResponse {
-        await groups.join(request, version: context.apiVersion, clientId: context.clientId ?? "", clientHost: context.clientHost)
+        guard context.allows(.read, .group, request.groupId) else { return JoinGroupResponse(errorCode: ErrorCode.groupAuthorizationFailed.rawValue, memberId: request.memberId) }
+        return await groups.join(request, version: context.apiVersion, clientId: context.clientId ?? "", clientHost: context.clientHost)
     }
 }

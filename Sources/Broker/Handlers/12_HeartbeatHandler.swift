@@ -5,6 +5,7 @@ struct HeartbeatHandler: ApiHandler {
     let groups: GroupCoordinator
 
     func handle(_ request: HeartbeatRequest, context: RequestContext) async -> HeartbeatResponse {
-        await groups.heartbeat(request)
+        guard context.allows(.read, .group, request.groupId) else { return HeartbeatResponse(errorCode: ErrorCode.groupAuthorizationFailed.rawValue) }
+        return await groups.heartbeat(request)
     }
 }

@@ -5,6 +5,7 @@ struct LeaveGroupHandler: ApiHandler {
     let groups: GroupCoordinator
 
     func handle(_ request: LeaveGroupRequest, context: RequestContext) async -> LeaveGroupResponse {
-        await groups.leave(request, version: context.apiVersion)
+        guard context.allows(.read, .group, request.groupId) else { return LeaveGroupResponse(errorCode: ErrorCode.groupAuthorizationFailed.rawValue) }
+        return await groups.leave(request, version: context.apiVersion)
     }
 }

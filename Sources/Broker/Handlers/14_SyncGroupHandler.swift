@@ -5,6 +5,7 @@ struct SyncGroupHandler: ApiHandler {
     let groups: GroupCoordinator
 
     func handle(_ request: SyncGroupRequest, context: RequestContext) async -> SyncGroupResponse {
-        await groups.sync(request)
+        guard context.allows(.read, .group, request.groupId) else { return SyncGroupResponse(errorCode: ErrorCode.groupAuthorizationFailed.rawValue) }
+        return await groups.sync(request)
     }
 }

@@ -9,6 +9,10 @@ struct DescribeGroupsHandler: ApiHandler {
     func handle(_ request: DescribeGroupsRequest, context: RequestContext) async -> DescribeGroupsResponse {
         var described: [DescribeGroupsResponse.DescribedGroup] = []
         for groupId in request.groups {
+            guard context.allows(.describe, .group, groupId) else {
+                described.append(.init(errorCode: ErrorCode.groupAuthorizationFailed.rawValue, groupId: groupId, groupState: "", protocolType: "", protocolData: ""))
+                continue
+            }
             guard let group = await groups.describe(groupId) else {
                 described.append(.init(groupId: groupId, groupState: GroupState.dead.rawValue, protocolType: "", protocolData: ""))
                 continue

@@ -12,6 +12,9 @@ struct CreateTopicsHandler: ApiHandler {
         return CreateTopicsResponse(topics: request.topics.map { topic in
             var result = CreateTopicsResponse.CreatableTopicResult(name: topic.name, topicId: .zero, numPartitions: -1, replicationFactor: -1, configs: nil)
             do {
+                guard context.allowsCluster(.create) || context.allows(.create, .topic, topic.name) else {
+                    throw KafkaError(.topicAuthorizationFailed, "Authorization failed.")
+                }
                 if seen[topic.name]! > 1 { throw KafkaError(.invalidRequest, "Create topics request from client `\(context.clientId ?? "")` contains multiple entries for the following topics: \(topic.name)") }
                 guard topic.replicationFactor == -1 || topic.replicationFactor == 1 || !topic.assignments.isEmpty else {
                     throw KafkaError(.invalidReplicationFactor, "Replication factor: \(topic.replicationFactor) larger than available brokers: 1.")

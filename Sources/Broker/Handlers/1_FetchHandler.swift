@@ -16,7 +16,7 @@ struct FetchHandler: ApiHandler {
     static let readCommitted: Int8 = 1
 
     func handle(_ request: FetchRequest, context: RequestContext) async -> FetchResponse {
-        var (response, slices) = await fetch(request)
+        var (response, slices) = await fetch(request, context: context)
         for topic in response.responses.indices {
             for partition in response.responses[topic].partitions.indices {
                 guard let slice = slices[topic][partition] else { continue }
@@ -31,14 +31,15 @@ struct FetchHandler: ApiHandler {
     }
 
     /// The response with null records where `slices` holds the file ranges to send.
-    func fetch(_ request: FetchRequest) async -> (FetchResponse, [[FileSlice?]]) {
+    func fetch(_ request: FetchRequest, context: RequestContext) async -> (FetchResponse, [[FileSlice?]]) {
         if request.sessionId != 0 {
             return (FetchResponse(errorCode: ErrorCode.fetchSessionIdNotFound.rawValue, sessionId: 0), [])
         }
+        let denied = Set(request.topics.map(\.topic).filter { !context.allows(.read, .topic, $0) })
         let deadline = broker.nowMs() + Int64(max(0, request.maxWaitMs))
         while true {
             let generation = broker.appends.generation
-            let (response, slices, bytes, failed) = read(request)
+            let (response, slices, bytes, failed) = read(request, denied: denied)
             let remaining = deadline - broker.nowMs()
             if bytes >= Int(request.minBytes) || failed || remaining <= 0 || Task.isCancelled {
                 return (response, slices)
@@ -47,7 +48,8 @@ struct FetchHandler: ApiHandler {
         }
     }
 
-    private func read(_ request: FetchRequest) -> (FetchResponse, [[FileSlice?]], Int, Bool) {
+    /// `denied` names the topics the client may not read: they answer TOPIC_AUTHORIZATION_FAILED.
+    private func read(_ request: FetchRequest, denied: Set<String>) -> (FetchResponse, [[FileSlice?]], Int, Bool) {
         var budget = Int(request.maxBytes)
         var total = 0
         var failed = false
@@ -58,8 +60,8 @@ struct FetchHandler: ApiHandler {
             var topicSlices: [FileSlice?] = []
             for wanted in topic.partitions {
                 var data = FetchResponse.PartitionData(partitionIndex: wanted.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: nil, records: nil)
-                guard let log = broker.registry.partition(topic.topic, wanted.partition) else {
-                    data.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+                guard !denied.contains(topic.topic), let log = broker.registry.partition(topic.topic, wanted.partition) else {
+                    data.errorCode = (denied.contains(topic.topic) ? ErrorCode.topicAuthorizationFailed : .unknownTopicOrPartition).rawValue
                     failed = true
                     partitions.append(data)
                     topicSlices.append(nil)

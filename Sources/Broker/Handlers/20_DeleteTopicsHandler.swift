@@ -17,6 +17,10 @@ struct DeleteTopicsHandler: ApiHandler {
                 return result
             }
             result.name = name
+            guard context.allows(.delete, .topic, name) else {
+                result.errorCode = ErrorCode.topicAuthorizationFailed.rawValue
+                return result
+            }
             if broker.registry.brokerProperty("delete.topic.enable")?.value == "false" {
                 result.errorCode = ErrorCode.topicDeletionDisabled.rawValue
                 return result

@@ -9,6 +9,10 @@ struct DeleteRecordsHandler: ApiHandler {
         DeleteRecordsResponse(topics: request.topics.map { topic in
             .init(name: topic.name, partitions: topic.partitions.map { wanted in
                 var result = DeleteRecordsResponse.DeleteRecordsPartitionResult(partitionIndex: wanted.partitionIndex, lowWatermark: -1)
+                guard context.allows(.delete, .topic, topic.name) else {
+                    result.errorCode = ErrorCode.topicAuthorizationFailed.rawValue
+                    return result
+                }
                 guard let log = broker.registry.partition(topic.name, wanted.partitionIndex) else {
                     result.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
                     return result

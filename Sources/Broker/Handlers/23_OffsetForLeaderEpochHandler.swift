@@ -9,6 +9,10 @@ struct OffsetForLeaderEpochHandler: ApiHandler {
         OffsetForLeaderEpochResponse(topics: request.topics.map { topic in
             .init(topic: topic.topic, partitions: topic.partitions.map { wanted in
                 var answer = OffsetForLeaderEpochResponse.EpochEndOffset(partition: wanted.partition, leaderEpoch: -1, endOffset: -1)
+                guard context.allows(.describe, .topic, topic.topic) else {
+                    answer.errorCode = ErrorCode.topicAuthorizationFailed.rawValue
+                    return answer
+                }
                 guard let log = broker.registry.partition(topic.topic, wanted.partition) else {
                     answer.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
                     return answer

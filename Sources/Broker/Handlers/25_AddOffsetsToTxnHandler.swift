@@ -5,7 +5,9 @@ struct AddOffsetsToTxnHandler: ApiHandler {
     let transactions: TransactionCoordinator
 
     func handle(_ request: AddOffsetsToTxnRequest, context: RequestContext) async -> AddOffsetsToTxnResponse {
-        AddOffsetsToTxnResponse(errorCode: await transactions.addOffsets(transactionalId: request.transactionalId, producerId: request.producerId,
+        guard context.allows(.write, .transactionalId, request.transactionalId) else { return AddOffsetsToTxnResponse(errorCode: ErrorCode.transactionalIdAuthorizationFailed.rawValue) }
+        guard context.allows(.read, .group, request.groupId) else { return AddOffsetsToTxnResponse(errorCode: ErrorCode.groupAuthorizationFailed.rawValue) }
+        return         AddOffsetsToTxnResponse(errorCode: await transactions.addOffsets(transactionalId: request.transactionalId, producerId: request.producerId,
                                                                           epoch: request.producerEpoch, groupId: request.groupId).rawValue)
     }
 }

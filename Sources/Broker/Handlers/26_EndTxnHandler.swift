@@ -5,7 +5,8 @@ struct EndTxnHandler: ApiHandler {
     let transactions: TransactionCoordinator
 
     func handle(_ request: EndTxnRequest, context: RequestContext) async -> EndTxnResponse {
-        EndTxnResponse(errorCode: await transactions.endTransaction(transactionalId: request.transactionalId, producerId: request.producerId,
+        guard context.allows(.write, .transactionalId, request.transactionalId) else { return EndTxnResponse(errorCode: ErrorCode.transactionalIdAuthorizationFailed.rawValue) }
+        return         EndTxnResponse(errorCode: await transactions.endTransaction(transactionalId: request.transactionalId, producerId: request.producerId,
                                                                     epoch: request.producerEpoch, commit: request.committed).rawValue)
     }
 }

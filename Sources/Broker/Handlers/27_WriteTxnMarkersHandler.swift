@@ -8,6 +8,16 @@ struct WriteTxnMarkersHandler: ApiHandler {
     let broker: BrokerContext
 
     func handle(_ request: WriteTxnMarkersRequest, context: RequestContext) async -> WriteTxnMarkersResponse {
+        // An inter-broker API: only a principal with CLUSTER_ACTION may write markers.
+        guard context.allowsCluster(.clusterAction) else {
+            return WriteTxnMarkersResponse(markers: request.markers.map { marker in
+                .init(producerId: marker.producerId, topics: marker.topics.map { topic in
+                    .init(name: topic.name, partitions: topic.partitionIndexes.map {
+                        .init(partitionIndex: $0, errorCode: ErrorCode.clusterAuthorizationFailed.rawValue)
+                    })
+                })
+            })
+        }
         let now = broker.nowMs()
         var wrote = false
         let response = WriteTxnMarkersResponse(markers: request.markers.map { marker in

@@ -6,6 +6,14 @@ struct TxnOffsetCommitHandler: ApiHandler {
     let groups: GroupCoordinator
 
     func handle(_ request: TxnOffsetCommitRequest, context: RequestContext) async -> TxnOffsetCommitResponse {
+        let denied: ErrorCode? = !context.allows(.write, .transactionalId, request.transactionalId) ? .transactionalIdAuthorizationFailed
+            : !context.allows(.read, .group, request.groupId) ? .groupAuthorizationFailed : nil
+        if denied != nil || request.topics.contains(where: { !context.allows(.read, .topic, $0.name) }) {
+            return TxnOffsetCommitResponse(topics: request.topics.map { topic in
+                let code = denied ?? (context.allows(.read, .topic, topic.name) ? .noError : .topicAuthorizationFailed)
+                return .init(name: topic.name, partitions: topic.partitions.map { .init(partitionIndex: $0.partitionIndex, errorCode: code.rawValue) })
+            })
+        }
         let allowed = await transactions.canCommitOffsets(transactionalId: request.transactionalId, producerId: request.producerId,
                                                           epoch: request.producerEpoch, groupId: request.groupId)
         guard allowed == .noError else {

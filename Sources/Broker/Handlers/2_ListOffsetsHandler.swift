@@ -14,6 +14,10 @@ struct ListOffsetsHandler: ApiHandler {
         ListOffsetsResponse(topics: request.topics.map { topic in
             .init(name: topic.name, partitions: topic.partitions.map { wanted in
                 var answer = ListOffsetsResponse.ListOffsetsPartitionResponse(partitionIndex: wanted.partitionIndex, timestamp: -1, offset: -1, leaderEpoch: -1)
+                guard context.allows(.describe, .topic, topic.name) else {
+                    answer.errorCode = ErrorCode.topicAuthorizationFailed.rawValue
+                    return answer
+                }
                 guard let log = broker.registry.partition(topic.name, wanted.partitionIndex) else {
                     answer.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
                     return answer

@@ -9,6 +9,11 @@ struct DescribeConfigsHandler: ApiHandler {
         let describer = ConfigDescriber(registry: broker.registry)
         return DescribeConfigsResponse(results: request.resources.map { resource in
             var result = DescribeConfigsResponse.DescribeConfigsResult(errorMessage: nil, resourceType: resource.resourceType, resourceName: resource.resourceName)
+            if let denied = context.configDenial(.describeConfigs, resourceType: resource.resourceType, name: resource.resourceName) {
+                result.errorCode = denied.rawValue
+                result.errorMessage = "Authorization failed."
+                return result
+            }
             let entries: [ConfigDescriber.Entry]
             switch resource.resourceType {
             case ConfigDescriber.topicResource:

@@ -7,6 +7,9 @@ struct AlterConfigsHandler: ApiHandler {
 
     func handle(_ request: AlterConfigsRequest, context: RequestContext) async -> AlterConfigsResponse {
         AlterConfigsResponse(responses: request.resources.map { resource in
+            if let denied = context.configDenial(.alterConfigs, resourceType: resource.resourceType, name: resource.resourceName) {
+                return .init(errorCode: denied.rawValue, errorMessage: "Authorization failed.", resourceType: resource.resourceType, resourceName: resource.resourceName)
+            }
             var values: [String: String] = [:]
             for config in resource.configs { if let value = config.value { values[config.name] = value } }
             let error = ConfigAlteration(broker: broker).apply(resourceType: resource.resourceType, name: resource.resourceName,

@@ -7,6 +7,11 @@ struct CreatePartitionsHandler: ApiHandler {
     func handle(_ request: CreatePartitionsRequest, context: RequestContext) async -> CreatePartitionsResponse {
         CreatePartitionsResponse(results: request.topics.map { topic in
             var result = CreatePartitionsResponse.CreatePartitionsTopicResult(name: topic.name, errorMessage: nil)
+            guard context.allows(.alter, .topic, topic.name) else {
+                result.errorCode = ErrorCode.topicAuthorizationFailed.rawValue
+                result.errorMessage = "Authorization failed."
+                return result
+            }
             if let assignments = topic.assignments, !assignments.allSatisfy({ $0.brokerIds == [broker.nodeId] }) {
                 result.errorCode = ErrorCode.invalidReplicaAssignment.rawValue
                 result.errorMessage = "Every new partition must be placed on broker \(broker.nodeId) alone."

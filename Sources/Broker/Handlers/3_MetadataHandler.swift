@@ -10,20 +10,23 @@ struct MetadataHandler: ApiHandler {
         if let requested = request.topics {
             for entry in requested {
                 if let name = entry.name {
-                    if let topic = registry.topic(named: name) ?? (autoCreateAllowed(request, context) ? broker.autoCreate(name) : nil) {
+                    if !context.allows(.describe, .topic, name) {
+                        topics.append(.init(errorCode: ErrorCode.topicAuthorizationFailed.rawValue, name: name, topicId: .zero))
+                    } else if let topic = registry.topic(named: name) ?? (autoCreateAllowed(request, context) ? broker.autoCreate(name, context: context) : nil) {
                         topics.append(describe(topic))
                     } else {
                         let code: ErrorCode = TopicName.problem(with: name) == nil ? .unknownTopicOrPartition : .invalidTopicException
                         topics.append(.init(errorCode: code.rawValue, name: name, topicId: .zero))
                     }
-                } else if let topic = registry.topic(id: entry.topicId) {
+                } else if let topic = registry.topic(id: entry.topicId), context.allows(.describe, .topic, topic.metadata.name) {
                     topics.append(describe(topic))
                 } else {
                     topics.append(.init(errorCode: ErrorCode.unknownTopicId.rawValue, name: nil, topicId: entry.topicId))
                 }
             }
         } else {
-            topics = registry.allTopics().map(describe)
+            // An all-topics listing leaves out what the client may not describe, silently.
+            topics = registry.allTopics().filter { context.allows(.describe, .topic, $0.metadata.name) }.map(describe)
         }
         let listener = broker.config.listener(named: context.listenerName)
         return MetadataResponse(

@@ -7,6 +7,9 @@ struct IncrementalAlterConfigsHandler: ApiHandler {
 
     func handle(_ request: IncrementalAlterConfigsRequest, context: RequestContext) async -> IncrementalAlterConfigsResponse {
         IncrementalAlterConfigsResponse(responses: request.resources.map { resource in
+            if let denied = context.configDenial(.alterConfigs, resourceType: resource.resourceType, name: resource.resourceName) {
+                return .init(errorCode: denied.rawValue, errorMessage: "Authorization failed.", resourceType: resource.resourceType, resourceName: resource.resourceName)
+            }
             let error = ConfigAlteration(broker: broker).apply(resourceType: resource.resourceType, name: resource.resourceName,
                                                               validateOnly: request.validateOnly) { current throws(KafkaError) in
                 var values = current

@@ -7,6 +7,9 @@ struct DescribeUserScramCredentialsHandler: ApiHandler {
     let store: ScramCredentialStore
 
     func handle(_ request: DescribeUserScramCredentialsRequest, context: RequestContext) async -> DescribeUserScramCredentialsResponse {
+        guard context.allowsCluster(.describe) else {
+            return DescribeUserScramCredentialsResponse(errorCode: ErrorCode.clusterAuthorizationFailed.rawValue, errorMessage: "Cluster authorization failed.")
+        }
         let all = Dictionary(store.users().map { ($0.user, $0.credentials) }, uniquingKeysWith: { first, _ in first })
         func result(_ user: String, _ credentials: [ScramCredential]) -> DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult {
             .init(user: user, errorCode: 0, errorMessage: nil,

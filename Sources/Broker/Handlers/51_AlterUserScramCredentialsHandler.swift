@@ -8,6 +8,12 @@ struct AlterUserScramCredentialsHandler: ApiHandler {
     let store: ScramCredentialStore
 
     func handle(_ request: AlterUserScramCredentialsRequest, context: RequestContext) async -> AlterUserScramCredentialsResponse {
+        guard context.allowsCluster(.alter) else {
+            let users = (request.deletions.map(\.name) + request.upsertions.map(\.name)).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            return AlterUserScramCredentialsResponse(results: users.map {
+                .init(user: $0, errorCode: ErrorCode.clusterAuthorizationFailed.rawValue, errorMessage: "Cluster authorization failed.")
+            })
+        }
         var order: [String] = []
         var problems: [String: (ErrorCode, String)] = [:]
         var pairs: [String: Set<Int8>] = [:]

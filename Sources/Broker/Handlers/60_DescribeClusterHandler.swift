@@ -6,6 +6,9 @@ struct DescribeClusterHandler: ApiHandler {
 
     func handle(_ request: DescribeClusterRequest, context: RequestContext) async -> DescribeClusterResponse {
         let listener = broker.config.listener(named: context.listenerName)
+        guard context.allowsCluster(.describe) else {
+            return DescribeClusterResponse(errorCode: ErrorCode.clusterAuthorizationFailed.rawValue, errorMessage: "Cluster authorization failed.")
+        }
         return DescribeClusterResponse(
             endpointType: request.endpointType,
             clusterId: broker.clusterId,

@@ -8,6 +8,9 @@ struct DescribeProducersHandler: ApiHandler {
     func handle(_ request: DescribeProducersRequest, context: RequestContext) async -> DescribeProducersResponse {
         DescribeProducersResponse(topics: request.topics.map { topic in
             .init(name: topic.name, partitions: topic.partitionIndexes.map { index in
+                guard context.allows(.read, .topic, topic.name) else {
+                    return .init(partitionIndex: index, errorCode: ErrorCode.topicAuthorizationFailed.rawValue, errorMessage: nil)
+                }
                 guard let log = broker.registry.partition(topic.name, index) else {
                     return .init(partitionIndex: index, errorCode: ErrorCode.unknownTopicOrPartition.rawValue,
                                  errorMessage: "This server does not host this topic-partition.")

@@ -7,6 +7,11 @@ struct DescribeTransactionsHandler: ApiHandler {
     func handle(_ request: DescribeTransactionsRequest, context: RequestContext) async -> DescribeTransactionsResponse {
         var states: [DescribeTransactionsResponse.TransactionState] = []
         for id in request.transactionalIds {
+            guard context.allows(.describe, .transactionalId, id) else {
+                states.append(.init(errorCode: ErrorCode.transactionalIdAuthorizationFailed.rawValue, transactionalId: id, transactionState: "",
+                                    transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1))
+                continue
+            }
             guard let transaction = await transactions.describe(id) else {
                 states.append(.init(errorCode: ErrorCode.transactionalIdNotFound.rawValue, transactionalId: id, transactionState: "",
                                     transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1))

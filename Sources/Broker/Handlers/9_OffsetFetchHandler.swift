@@ -8,7 +8,12 @@ struct OffsetFetchHandler: ApiHandler {
         if context.apiVersion >= 8 {
             var results: [OffsetFetchResponse.OffsetFetchResponseGroup] = []
             for group in request.groups {
+                guard context.allows(.describe, .group, group.groupId) else {
+                    results.append(.init(groupId: group.groupId, errorCode: ErrorCode.groupAuthorizationFailed.rawValue))
+                    continue
+                }
                 let fetched = await groups.fetchOffsets(groupId: group.groupId, topics: group.topics?.map { ($0.name, $0.partitionIndexes) })
+                    .filter { context.allows(.describe, .topic, $0.topic) }
                 results.append(.init(groupId: group.groupId, topics: fetched.map { topic in
                     .init(name: topic.topic, partitions: topic.partitions.map { partition, committed in
                         .init(partitionIndex: partition, committedOffset: committed?.offset ?? -1, committedLeaderEpoch: committed?.leaderEpoch ?? -1,
@@ -18,7 +23,11 @@ struct OffsetFetchHandler: ApiHandler {
             }
             return OffsetFetchResponse(groups: results)
         }
+        guard context.allows(.describe, .group, request.groupId) else {
+            return OffsetFetchResponse(errorCode: ErrorCode.groupAuthorizationFailed.rawValue)
+        }
         let fetched = await groups.fetchOffsets(groupId: request.groupId, topics: request.topics?.map { ($0.name, $0.partitionIndexes) })
+            .filter { context.allows(.describe, .topic, $0.topic) }
         return OffsetFetchResponse(topics: fetched.map { topic in
             .init(name: topic.topic, partitions: topic.partitions.map { partition, committed in
                 .init(partitionIndex: partition, committedOffset: committed?.offset ?? -1, committedLeaderEpoch: committed?.leaderEpoch ?? -1,
