@@ -1,3 +1,4 @@
+import KafkaSecurity
 import KafkaProtocol
 
 /// Answers one Kafka API: a decoded request in, its response out. Handlers know nothing of

@@ -1,3 +1,4 @@
+import KafkaSecurity
 import KafkaProtocol
 import LogStore
 

@@ -7,7 +7,8 @@ import LogStore
 import NIOConcurrencyHelpers
 
 /// The broker's SCRAM users (KIP-554): salted keys only, never passwords, in
-/// `<data>/meta/scram-credentials`, readable by the broker's user alone.
+/// `<data>/scram-credentials` (beside `meta.properties`, so adding the first user before the first start
+/// does not look like an unclean shutdown), readable by the broker's user alone.
 ///
 /// One line per user and mechanism: the user name in base64 (any character may appear in a name),
 /// the mechanism, the iterations, then salt, stored key and server key in base64.
@@ -16,7 +17,7 @@ public final class ScramCredentialStore: Sendable {
     private let credentials: NIOLockedValueBox<[String: [ScramMechanism: ScramCredential]]>
 
     public init(dataDirectory: String) throws(KafkaError) {
-        path = dataDirectory + "/meta/scram-credentials"
+        path = dataDirectory + "/scram-credentials"
         var loaded: [String: [ScramMechanism: ScramCredential]] = [:]
         if let text = FileSystem.readText(path) {
             for (index, line) in text.split(separator: "\n").enumerated() {

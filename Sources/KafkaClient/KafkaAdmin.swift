@@ -33,7 +33,7 @@ public struct KafkaAdmin: Sendable {
         return try await cluster.anyConnection()
     }
 
-    private static func failure(_ code: Int16, _ message: String?, _ context: String) -> KafkaClientError? {
+    static func failure(_ code: Int16, _ message: String?, _ context: String) -> KafkaClientError? {
         guard code != 0 else { return nil }
         let error = KafkaClientError.from(code, context + (message.map { " (\($0))" } ?? ""))
         return error

@@ -18,6 +18,9 @@ public struct FlowSettings: Sendable {
     public var configPropertiesExclude: NameFilter
     public var syncTopicConfigs: Bool
     public var syncTopicConfigsInterval: TimeAmount
+    /// `sync.topic.acls.enabled` and its interval (MM2's defaults: on, every 10 minutes).
+    public var syncTopicAcls: Bool
+    public var syncTopicAclsInterval: TimeAmount
     public var refreshTopics: Bool
     public var refreshTopicsInterval: TimeAmount
     public var refreshGroups: Bool

@@ -47,7 +47,7 @@ enum MM2Key {
         "topic.filter.class": .defaultClass("org.apache.kafka.connect.mirror.DefaultTopicFilter"),
         "group.filter.class": .defaultClass("org.apache.kafka.connect.mirror.DefaultGroupFilter"),
         "config.property.filter.class": .defaultClass("org.apache.kafka.connect.mirror.DefaultConfigPropertyFilter"),
-        "sync.topic.acls.enabled": .ignored, "sync.topic.acls.interval.seconds": .ignored,
+        "sync.topic.acls.enabled": .flag, "sync.topic.acls.interval.seconds": .number(minimum: 1),
         "metric.reporters": .ignored, "add.source.alias.to.metrics": .ignored, "forwarding.admin.class": .ignored,
         "key.converter": .ignored, "value.converter": .ignored, "header.converter": .ignored,
         "exactly.once.source.support": .ignored, "exactly.once.support": .ignored, "transaction.boundary": .ignored,

@@ -293,6 +293,7 @@ public struct MirrorConfiguration: Sendable {
             configPropertiesExclude: try NameFilter(include: list(["config.properties.exclude", "config.properties.blacklist"], defaultConfigExclusions),
                                                     exclude: [], includeKey: "config.properties.exclude", excludeKey: "config.properties.exclude"),
             syncTopicConfigs: bool("sync.topic.configs.enabled", true), syncTopicConfigsInterval: seconds("sync.topic.configs.interval.seconds", 10),
+            syncTopicAcls: bool("sync.topic.acls.enabled", true), syncTopicAclsInterval: seconds("sync.topic.acls.interval.seconds", 600),
             refreshTopics: bool("refresh.topics.enabled", true), refreshTopicsInterval: seconds("refresh.topics.interval.seconds", 10),
             refreshGroups: bool("refresh.groups.enabled", true), refreshGroupsInterval: seconds("refresh.groups.interval.seconds", 10),
             emitHeartbeats: bool("emit.heartbeats.enabled", true), emitHeartbeatsInterval: seconds("emit.heartbeats.interval.seconds", 1),

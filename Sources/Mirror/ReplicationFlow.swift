@@ -163,8 +163,11 @@ final class ReplicationFlow: Sendable {
     private func runOnce(_ copier: FlowCopier, _ recorder: OffsetMapRecorder) async throws(KafkaClientError) {
         let topics = TopicSynchronizer(flow: flow, source: source, target: target, logger: logger)
         var mappings = try await topics.sync(syncConfigs: true)
+        let acls = AclSynchronizer(flowName: flow.name, source: source, target: target, logger: logger)
+        if flow.syncTopicAcls { await acls.sync(mappings) }
         var lastTopicSync = NIODeadline.now()
         var lastConfigSync = NIODeadline.now()
+        var lastAclSync = NIODeadline.now()
         await copier.update(mappings: mappings)
         let failure = FailureBox()
         let member = try WorkGroupMember(
@@ -203,6 +206,10 @@ final class ReplicationFlow: Sendable {
                         member.update(topics: Set(fresh.keys))
                     }
                     mappings = fresh
+                }
+                if flow.syncTopicAcls && now - lastAclSync >= flow.syncTopicAclsInterval {
+                    await acls.sync(mappings)
+                    lastAclSync = .now()
                 }
             }
         } catch {

@@ -1,6 +1,8 @@
 """The mirror between two Strait brokers that both require SASL_SSL (SCRAM-SHA-512, PEM
-truststores), with the password only in a secrets file read through `${file:...}`: records
-arrive, a group fails over exactly, and no password shows in any log, page or command output."""
+truststores) and enforce ACLs, with the password only in a secrets file read through
+`${file:...}`: records arrive, topic ACLs are synced with MM2's rules, a group fails over exactly
+(reading on the target through the synced ACL), and no password shows in any log, page or
+command output."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import sys
 from pathlib import Path
 
 from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, AclPermissionType, AdminClient, ResourcePatternType,
+                                   ResourceType)
 
 from mirror_env import Agent, strait_binary, unique, wait_until
 
@@ -18,12 +22,26 @@ from security_setup import SCRAM_PASSWORD, SCRAM_USER, SecureBroker  # noqa: E40
 
 MIRROR_USER = "mirror"
 MIRROR_PASSWORD = "mirror-Secret-9c3e1"
+ADMIN_USER = "admin"
+ADMIN_PASSWORD = "admin-Secret-0d5f7"
 RECORDS = 60
+AUTHORIZER = "authorizer.class.name=kafka.security.authorizer.AclAuthorizer\nsuper.users=User:admin;User:mirror\n"
 
 
-def client(broker: SecureBroker, **extra) -> dict:
+def client(broker: SecureBroker, user: str = SCRAM_USER, password: str = SCRAM_PASSWORD, **extra) -> dict:
     return {"bootstrap.servers": broker.bootstrap("SASL_SSL"), "security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512",
-            "sasl.username": SCRAM_USER, "sasl.password": SCRAM_PASSWORD, "ssl.ca.location": str(broker.certs["ca.pem"]), **extra}
+            "sasl.username": user, "sasl.password": password, "ssl.ca.location": str(broker.certs["ca.pem"]), **extra}
+
+
+def admin_client(broker: SecureBroker) -> AdminClient:
+    return AdminClient(client(broker, ADMIN_USER, ADMIN_PASSWORD))
+
+
+def topic_acls(broker: SecureBroker, name: str) -> set[tuple[str, str, str]]:
+    admin = admin_client(broker)
+    found = admin.describe_acls(AclBindingFilter(ResourceType.TOPIC, name, ResourcePatternType.LITERAL, None, None,
+                                                 AclOperation.ANY, AclPermissionType.ANY)).result(timeout=10)
+    return {(acl.principal, acl.operation.name, acl.permission_type.name) for acl in found}
 
 
 def secured_mm2(a: SecureBroker, b: SecureBroker, secrets: Path) -> str:
@@ -35,6 +53,7 @@ def secured_mm2(a: SecureBroker, b: SecureBroker, secrets: Path) -> str:
         "emit.checkpoints.interval.seconds = 1",
         "refresh.groups.interval.seconds = 1",
         "refresh.topics.interval.seconds = 1",
+        "sync.topic.acls.interval.seconds = 1",
         "config.providers = file",
         "config.providers.file.class = org.apache.kafka.common.config.provider.FileConfigProvider",
         "security.protocol = SASL_SSL",
@@ -59,26 +78,42 @@ def failover(config: Path, group: str, dry_run: bool) -> tuple[dict, str]:
 
 
 def test_mirror_over_sasl_ssl_fails_over_exactly_and_never_shows_a_password(tmp_path):
-    a = SecureBroker(Path(strait_binary()), tmp_path / "A")
-    b = SecureBroker(Path(strait_binary()), tmp_path / "B")
+    a = SecureBroker(Path(strait_binary()), tmp_path / "A", extra=AUTHORIZER)
+    b = SecureBroker(Path(strait_binary()), tmp_path / "B", extra=AUTHORIZER)
     outputs: list[str] = []
     agent = None
     try:
         for broker in (a, b):
             broker.add_user(SCRAM_USER, SCRAM_PASSWORD)
             broker.add_user(MIRROR_USER, MIRROR_PASSWORD)
+            broker.add_user(ADMIN_USER, ADMIN_PASSWORD)
             broker.start()
         secrets = tmp_path / "secrets.properties"
         secrets.write_text(f"mirror.password = {MIRROR_PASSWORD}\n")
         secrets.chmod(0o600)
 
         topic = unique("orders")
-        producer = Producer(client(a, **{"linger.ms": 5}))
+        group = unique("billing")
+        # On A: alice may read the topic and use the group; bob may do all (copied as READ);
+        # carol may write (never copied).
+        acls = [AclBinding(ResourceType.TOPIC, topic, ResourcePatternType.LITERAL, f"User:{SCRAM_USER}", "*", AclOperation.READ,
+                           AclPermissionType.ALLOW),
+                AclBinding(ResourceType.TOPIC, topic, ResourcePatternType.LITERAL, "User:bob", "*", AclOperation.ALL, AclPermissionType.ALLOW),
+                AclBinding(ResourceType.TOPIC, topic, ResourcePatternType.LITERAL, "User:carol", "*", AclOperation.WRITE,
+                           AclPermissionType.ALLOW),
+                AclBinding(ResourceType.GROUP, group, ResourcePatternType.LITERAL, f"User:{SCRAM_USER}", "*", AclOperation.READ,
+                           AclPermissionType.ALLOW)]
+        admin_a, admin_b = admin_client(a), admin_client(b)
+        for future in admin_a.create_acls(acls).values():
+            future.result(timeout=10)
+        # On B the group's ACL is the operator's; the topic's comes from the sync.
+        for future in admin_b.create_acls([acls[3]]).values():
+            future.result(timeout=10)
+        producer = Producer(client(a, ADMIN_USER, ADMIN_PASSWORD, **{"linger.ms": 5}))
         for i in range(RECORDS):
             producer.produce(topic, f"v-{i}".encode(), partition=0)
         assert producer.flush(30) == 0
 
-        group = unique("billing")
         consumer = Consumer(client(a, **{"group.id": group, "enable.auto.commit": False}))
         consumer.commit(offsets=[TopicPartition(topic, 0, 25)], asynchronous=False)
         consumer.close()
@@ -89,6 +124,8 @@ def test_mirror_over_sasl_ssl_fails_over_exactly_and_never_shows_a_password(tmp_
         assert check.returncode == 0, check.stderr
 
         replica = f"A.{topic}"
+        wait_until(lambda: topic_acls(b, replica) == {(f"User:{SCRAM_USER}", "READ", "ALLOW"), ("User:bob", "READ", "ALLOW")}, 60,
+                   f"the topic ACLs of {replica} on B")
 
         def checkpointed():
             report, output = failover(agent.config_path, group, dry_run=True)

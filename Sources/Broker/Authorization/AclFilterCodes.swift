@@ -1,3 +1,5 @@
+import KafkaSecurity
+
 /// Turns the wire codes of a DescribeAcls or DeleteAcls filter into an `AclBindingFilter`, or
 /// nil when a code is unknown.
 enum AclFilterCodes {

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import KafkaSecurity
 import Glibc
 #endif
 import Foundation

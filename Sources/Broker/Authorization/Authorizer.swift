@@ -1,3 +1,5 @@
+import KafkaSecurity
+
 /// Kafka's ACL authorizer (AclAuthorizer, StandardAuthorizer): super users may do anything;
 /// otherwise a DENY that applies wins, then an ALLOW that applies (directly or by an implied
 /// operation); a resource no ACL mentions at all is open only with

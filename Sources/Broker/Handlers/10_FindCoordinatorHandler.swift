@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 10 FindCoordinator: on a single-node site this broker coordinates every group (key type 0)
 /// and every transactional id (1).

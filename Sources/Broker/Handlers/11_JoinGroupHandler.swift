@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 11 JoinGroup: parks until the group's join phase completes (see `GroupCoordinator`).
 struct JoinGroupHandler: ApiHandler {

@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 12 Heartbeat: keeps a member's session alive and tells it when to rejoin.
 struct HeartbeatHandler: ApiHandler {

@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 13 LeaveGroup: one member (v0–2) or a batch by member or instance id (v3+, KIP-345).
 struct LeaveGroupHandler: ApiHandler {

@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 14 SyncGroup: the leader hands in the assignment; everyone receives their part.
 struct SyncGroupHandler: ApiHandler {

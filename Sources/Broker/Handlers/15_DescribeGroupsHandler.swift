@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 import NIOCore
 
 /// 15 DescribeGroups: state, protocol and members with their subscriptions and assignments.

@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 16 ListGroups, with the v4 state filter.
 struct ListGroupsHandler: ApiHandler {

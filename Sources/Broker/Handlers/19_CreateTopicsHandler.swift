@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 19 CreateTopics: partitions, config overrides and validate-only. A single node can only
 /// hold replication factor 1; -1 (KIP-464) means the broker default, which is 1.

@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 import LogStore
 import NIOCore
 

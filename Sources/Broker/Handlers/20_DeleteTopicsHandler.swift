@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 20 DeleteTopics: by name, or by topic id from v6.
 struct DeleteTopicsHandler: ApiHandler {

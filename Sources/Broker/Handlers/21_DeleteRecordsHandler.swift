@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 import LogStore
 
 /// 21 DeleteRecords: moves a partition's log start offset; -1 means the high watermark.

@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 22 InitProducerId: a fresh producer id at epoch 0 for idempotent producers; producers with a
 /// `transactional.id` are served by the transaction coordinator.

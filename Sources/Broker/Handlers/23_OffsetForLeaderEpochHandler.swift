@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 23 OffsetForLeaderEpoch: where a leader epoch ended, from the leader-epoch cache, so a
 /// client can validate its position after a restart (KIP-320) and detect truncation.

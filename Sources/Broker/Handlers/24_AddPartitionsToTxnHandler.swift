@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 24 AddPartitionsToTxn (v0–3, one transaction per request).
 struct AddPartitionsToTxnHandler: ApiHandler {

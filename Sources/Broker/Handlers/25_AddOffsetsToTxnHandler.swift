@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 25 AddOffsetsToTxn: the transaction will commit offsets of this group.
 struct AddOffsetsToTxnHandler: ApiHandler {

@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 26 EndTxn: commit or abort the producer's open transaction.
 struct EndTxnHandler: ApiHandler {

@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 import LogStore
 
 /// 27 WriteTxnMarkers: writes COMMIT or ABORT markers to the partitions of a transaction. Kafka's

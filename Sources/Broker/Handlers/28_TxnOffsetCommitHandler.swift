@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 28 TxnOffsetCommit: offsets that become committed only if the transaction commits.
 struct TxnOffsetCommitHandler: ApiHandler {

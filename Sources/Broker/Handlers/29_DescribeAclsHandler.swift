@@ -1,3 +1,4 @@
+import KafkaSecurity
 import KafkaProtocol
 
 /// 29 DescribeAcls: the ACLs a filter selects, grouped by resource pattern. Needs DESCRIBE on

@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 import LogStore
 
 /// 2 ListOffsets: earliest (-2), latest (-1), max timestamp (-3), or the first offset at or

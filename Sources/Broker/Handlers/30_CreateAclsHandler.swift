@@ -1,3 +1,4 @@
+import KafkaSecurity
 import KafkaProtocol
 
 /// 30 CreateAcls: stores each valid ACL durably before answering. Needs ALTER on the cluster.

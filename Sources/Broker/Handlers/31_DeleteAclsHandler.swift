@@ -1,3 +1,4 @@
+import KafkaSecurity
 import KafkaProtocol
 
 /// 31 DeleteAcls: removes what each filter matches, durably, and reports the removed ACLs.

@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 32 DescribeConfigs: topic (resource type 2) and broker (4) configs with their sources and,
 /// on request, synonyms and documentation.

@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 33 AlterConfigs (the legacy, whole-set form): the given configs replace every override of
 /// the resource.

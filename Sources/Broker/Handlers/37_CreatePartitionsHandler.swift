@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 37 CreatePartitions: raises a topic's partition count (never lowers it).
 struct CreatePartitionsHandler: ApiHandler {

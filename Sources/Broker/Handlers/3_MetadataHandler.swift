@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 3 Metadata: this broker as the only node, leader and sole replica of every partition.
 struct MetadataHandler: ApiHandler {

@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 42 DeleteGroups: only groups without members (NON_EMPTY_GROUP otherwise).
 struct DeleteGroupsHandler: ApiHandler {

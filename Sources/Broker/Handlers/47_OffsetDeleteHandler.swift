@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 47 OffsetDelete: forgets committed offsets of topics the group no longer subscribes to.
 struct OffsetDeleteHandler: ApiHandler {

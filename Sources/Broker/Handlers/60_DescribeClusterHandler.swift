@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 60 DescribeCluster: the one broker, which is also the controller.
 struct DescribeClusterHandler: ApiHandler {

@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 61 DescribeProducers: the idempotent producers each partition keeps state for. No
 /// transaction is ever open yet, so the coordinator epoch and transaction start are -1.

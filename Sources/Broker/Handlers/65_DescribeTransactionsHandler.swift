@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 65 DescribeTransactions.
 struct DescribeTransactionsHandler: ApiHandler {

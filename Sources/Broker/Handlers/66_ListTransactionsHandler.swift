@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 66 ListTransactions, filtered by state name and producer id.
 struct ListTransactionsHandler: ApiHandler {

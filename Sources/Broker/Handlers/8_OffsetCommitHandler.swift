@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 8 OffsetCommit: by a group member of the current generation, or by a memberless client
 /// (generation -1) into a group without members.

@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaSecurity
 
 /// 9 OffsetFetch: committed offsets of one group (v1–7) or several (v8); -1 where none.
 struct OffsetFetchHandler: ApiHandler {

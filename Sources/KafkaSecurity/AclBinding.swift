@@ -53,7 +53,7 @@ public struct AclBinding: Sendable, Hashable {
     }
 
     /// Whether this ACL's pattern covers the resource `name` (`*` as a literal name covers all).
-    func covers(_ type: AclResourceType, _ name: String) -> Bool {
+    public func covers(_ type: AclResourceType, _ name: String) -> Bool {
         guard resourceType == type else { return false }
         switch patternType {
         case .literal: return resourceName == name || resourceName == "*"
@@ -63,7 +63,7 @@ public struct AclBinding: Sendable, Hashable {
     }
 
     /// Why this binding cannot be stored, in Kafka's words, or nil.
-    var problem: String? {
+    public var problem: String? {
         if resourceType == .any { return "Invalid resource type ANY" }
         if patternType != .literal && patternType != .prefixed { return "Invalid pattern type \(patternType.name)" }
         if operation == .any { return "Invalid operation ANY" }

@@ -42,7 +42,7 @@ public enum AclOperation: Int8, Sendable, CaseIterable {
     }
 
     /// Whether an ALLOW entry for `self` grants `requested`.
-    func allows(_ requested: AclOperation) -> Bool {
+    public func allows(_ requested: AclOperation) -> Bool {
         if self == .all || self == requested { return true }
         switch requested {
         case .describe: return [.read, .write, .delete, .alter].contains(self)
