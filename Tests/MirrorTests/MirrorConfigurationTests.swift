@@ -184,3 +184,16 @@ final class ShippedConfigurationTests: XCTestCase {
         }
     }
 }
+
+final class AclSynchronizerTests: XCTestCase {
+    func testMM2RulesForTopicAcls() {
+        func acl(_ name: String, _ operation: AclOperation, _ permission: AclBinding.Permission = .allow,
+                 _ pattern: AclBinding.PatternType = .literal, _ type: AclResourceType = .topic) -> AclBinding {
+            AclBinding(resourceType: type, resourceName: name, patternType: pattern, principal: "User:a", host: "*", operation: operation, permission: permission)
+        }
+        let source = [acl("orders", .read), acl("orders", .all), acl("orders", .write), acl("orders", .write, .deny),
+                      acl("ord", .read, .allow, .prefixed), acl("orders", .read, .allow, .literal, .group), acl("other", .read)]
+        XCTAssertEqual(AclSynchronizer.remoteBindings(source, remoteNames: ["orders": "A.orders"]),
+                       [acl("A.orders", .read), acl("A.orders", .write, .deny)])
+    }
+}
