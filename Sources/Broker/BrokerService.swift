@@ -97,6 +97,10 @@ public final class BrokerService: Service, Sendable {
         var dispatcher = Self.dispatcher(for: context, groups: groups, transactions: transactions, producerIds: producerIds, scram: scram)
         do {
             dispatcher.authorizer = try Self.authorizer(config)
+            if let authorizer = dispatcher.authorizer {
+                logger.info("ACL authorizer on", metadata: ["acls": "\(authorizer.store.all.count)", "super.users": "\(authorizer.superUsers.sorted().joined(separator: ";"))",
+                                                            "allow.everyone.if.no.acl.found": "\(authorizer.allowEveryoneIfNoAclFound)"])
+            }
         } catch {
             registry.closeAll()
             throw BrokerStartError(.dataDirectory, error.message ?? "\(error.code)")

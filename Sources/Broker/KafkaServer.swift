@@ -110,6 +110,12 @@ struct KafkaServer {
                     case .respond(let response):
                         metrics.response(response.readableBytes)
                         try await channel.writeAndFlush(response).get()
+                        // As Kafka does: the client hears why its login failed, then the
+                        // connection closes (a moment later, so that a client reading the
+                        // answer is not cut short by the close).
+                        if sasl?.failure != nil {
+                            channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+                        }
                     case .respondParts(let parts):
                         metrics.response(parts.reduce(0) { $0 + $1.length })
                         try await Self.write(parts, to: channel, sendfile: security.tls == nil)

@@ -100,8 +100,10 @@ extension ScramCredentialStore {
     /// directory's lock is held while `body` runs, so a running broker is never edited behind
     /// its back.
     public static func editingOffline<T>(dataDirectory: String, _ body: (ScramCredentialStore) throws -> T) throws -> T {
-        guard FileSystem.exists(dataDirectory) else {
-            throw KafkaError(.kafkaStorageError, "\(dataDirectory) does not exist")
+        do {
+            try FileSystem.makeDirectory(dataDirectory)
+        } catch {
+            throw KafkaError(.kafkaStorageError, "cannot create \(dataDirectory): \(error)")
         }
         let lock: DataDirectoryLock
         do {

@@ -48,18 +48,50 @@ public enum ServerProperties {
         var config = config
         var warnings: [String] = []
         var last: [String: Setting] = [:]
-        for setting in settings { last[setting.key] = setting }
+        var order: [String: Int] = [:]
+        for (index, setting) in settings.enumerated() {
+            last[setting.key] = setting
+            order[setting.key] = index
+        }
+        // KIP-297 and KIP-887 references, so secrets need not sit in the file.
+        let providers: ConfigProviders
+        do {
+            providers = try ConfigProviders(declarations: last.mapValues(\.value))
+        } catch {
+            throw Problem(origin: last[error.key]?.origin ?? last["config.providers"]?.origin ?? "", key: error.key, problem: error.problem)
+        }
+        for (key, setting) in last where !key.hasPrefix("config.providers") {
+            do {
+                last[key]?.value = try providers.resolve(setting.value, key: key)
+            } catch {
+                throw Problem(origin: setting.origin, key: key, problem: error.problem)
+            }
+        }
         var protocolMap: [String: SecurityProtocol] = [:]
         if let map = last["listener.security.protocol.map"] {
             protocolMap = try blaming(map) { () throws(BrokerConfigError) in try BrokerListener.protocolMap(map.value) }
         }
+        // A KRaft controller listener is not for clients, and a single-node Strait has no
+        // controller quorum: it is left out, with a warning.
+        let controllers = Set((last["controller.listener.names"]?.value ?? "").split(separator: ",").map { String($0).trimmingWhitespace().uppercased() })
         if let listeners = last["listeners"] {
-            let parsed = try blaming(listeners) { () throws(BrokerConfigError) in try BrokerListener.parse(listeners.value, key: "listeners", protocolMap: protocolMap) }
-            config.listeners = parsed.map { BrokerListener(name: $0.name, securityProtocol: $0.protocol, host: $0.host, port: $0.port) }
+            let parsed = try blaming(listeners) { () throws(BrokerConfigError) in
+                try BrokerListener.parse(listeners.value, key: "listeners", protocolMap: protocolMap.merging(controllers.map { ($0, .plaintext) }) { old, _ in old })
+            }
+            for entry in parsed where controllers.contains(entry.name) {
+                warnings.append("\(listeners.origin): listeners: \(entry.name) is a KRaft controller listener; Strait needs none and does not open it")
+            }
+            let clientListeners = parsed.filter { !controllers.contains($0.name) }
+            guard !clientListeners.isEmpty else { throw Problem(origin: listeners.origin, key: "listeners", problem: "no listener for clients") }
+            config.listeners = clientListeners.map {
+                // Kafka advertises the machine's name for a listener bound to every interface.
+                let advertised = $0.host.isEmpty || $0.host == "0.0.0.0" || $0.host == "::" ? LocalHost.name() : $0.host
+                return BrokerListener(name: $0.name, securityProtocol: $0.protocol, host: $0.host, port: $0.port, advertisedHost: advertised)
+            }
         }
         if let advertised = last["advertised.listeners"] {
             let parsed = try blaming(advertised) { () throws(BrokerConfigError) in try BrokerListener.parse(advertised.value, key: "advertised.listeners", protocolMap: protocolMap) }
-            for entry in parsed {
+            for entry in parsed where !controllers.contains(entry.name) {
                 guard let index = config.listeners.firstIndex(where: { $0.name == entry.name }) else {
                     throw Problem(origin: advertised.origin, key: advertised.key, problem: "listener \(entry.name) is not in listeners")
                 }
@@ -67,9 +99,11 @@ public enum ServerProperties {
                 config.listeners[index].advertisedPort = entry.port
             }
         }
-        for (key, setting) in last.sorted(by: { $0.key < $1.key }) {
+        for (key, setting) in last.sorted(by: { order[$0.key]! < order[$1.key]! }) {
             switch key {
-            case "listeners", "advertised.listeners", "listener.security.protocol.map":
+            case "listeners", "advertised.listeners", "listener.security.protocol.map", "config.providers":
+                continue
+            case _ where key.hasPrefix("config.providers."):
                 continue
             case "log.dirs", "log.dir":
                 let directories = setting.value.split(separator: ",")
@@ -152,7 +186,7 @@ public enum ServerProperties {
         return String(rest[rest.index(after: dot)...])
     }
 
-    static func isSecurityKey(_ key: String) -> Bool {
+    public static func isSecurityKey(_ key: String) -> Bool {
         let name = listenerScoped(key) ?? key
         if securityKeys.contains(name) { return true }
         // `<mechanism>.sasl.jaas.config`, as Kafka scopes JAAS entries per mechanism.

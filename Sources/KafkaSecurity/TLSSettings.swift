@@ -89,7 +89,9 @@ public struct TLSSettings: Sendable {
         return configuration
     }
 
+    /// Kafka enables TLSv1.2 and TLSv1.3 unless told otherwise; older versions are never offered.
     private func applyProtocols(to configuration: inout TLSConfiguration) throws(SecuritySettingError) {
+        configuration.minimumTLSVersion = .tlsv12
         let key = values["ssl.enabled.protocols"] != nil ? "ssl.enabled.protocols" : "ssl.protocol"
         guard let text = value(key) else { return }
         var versions: [TLSVersion] = []
@@ -118,8 +120,8 @@ public struct TLSSettings: Sendable {
             guard let inlineChain = value("ssl.keystore.certificate.chain") else {
                 throw SecuritySettingError("ssl.keystore.certificate.chain", "ssl.keystore.key needs the certificate chain beside it")
             }
-            return Identity(key: try privateKey(Array(inlineKey.utf8), key: "ssl.keystore.key"),
-                            chain: try certificates(Array(inlineChain.utf8), key: "ssl.keystore.certificate.chain"))
+            return Identity(key: try privateKey(Array(PEMText.restoringLines(inlineKey).utf8), key: "ssl.keystore.key"),
+                            chain: try certificates(Array(PEMText.restoringLines(inlineChain).utf8), key: "ssl.keystore.certificate.chain"))
         }
         guard let location = value("ssl.keystore.location") else { return nil }
         let bytes = try Self.read(location, key: "ssl.keystore.location")
@@ -138,7 +140,7 @@ public struct TLSSettings: Sendable {
 
     private func truststore() throws(SecuritySettingError) -> [NIOSSLCertificate]? {
         if let inline = value("ssl.truststore.certificates") {
-            return try certificates(Array(inline.utf8), key: "ssl.truststore.certificates")
+            return try certificates(Array(PEMText.restoringLines(inline).utf8), key: "ssl.truststore.certificates")
         }
         guard let location = value("ssl.truststore.location") else { return nil }
         let bytes = try Self.read(location, key: "ssl.truststore.location")

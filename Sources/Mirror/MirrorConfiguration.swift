@@ -56,6 +56,10 @@ public struct MirrorConfiguration: Sendable {
                 }
                 guard source != target else { throw fail("a flow needs two different clusters") }
                 let setting = String(rest.dropFirst(target.count + 1))
+                let clientSetting = Self.clientRole(setting)?.1 ?? setting
+                if ClientSecurity.keys.contains(clientSetting) {
+                    throw fail("security settings belong to a cluster (\(source).\(clientSetting) or \(target).\(clientSetting)), not to a flow")
+                }
                 if let problem = Self.checkConnectorKey(setting, entry.value, ignored: &ignored) { throw fail(problem) }
                 perFlow["\(source)->\(target)", default: [:]][setting] = entry.value
             } else if let alias = byLength.first(where: { key.hasPrefix($0 + ".") }) {
@@ -111,7 +115,7 @@ public struct MirrorConfiguration: Sendable {
     }
 
     private static func checkConnectorKey(_ key: String, _ value: String, ignored: inout Set<String>) -> String? {
-        if ClientSecurity.keys.contains(key) { return nil }
+        if ClientSecurity.keys.contains(key) || key == "config.providers" || key.hasPrefix("config.providers.") { return nil }
         if let kind = MM2Key.connector[key] {
             if kind == .ignored || MM2Key.withoutEffect.contains(key) { ignored.insert(key) }
             return MM2Key.problem(value, for: kind)

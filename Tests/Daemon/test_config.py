@@ -152,7 +152,10 @@ def test_check_accepts_a_valid_file_and_touches_nothing(tmp_path):
 
 def test_check_accepts_the_example_mm2_files():
     configs = Path(__file__).resolve().parents[2] / "configs"
-    files = sorted(configs.glob("*.properties"))
+    # server.properties is a broker's file, and secured-replication.properties names a truststore
+    # and a secrets file that exist only where it is deployed: test_examples.py checks both.
+    files = sorted(path for path in configs.glob("*.properties")
+                   if path.name not in ("server.properties", "secured-replication.properties"))
     assert files
     for path in files:
         result = check(path, "--mm2")

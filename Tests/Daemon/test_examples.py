@@ -2,22 +2,39 @@
 `mm2.properties` file `strait check --mm2`, with the site and flow counts its contents promise in
 the OK line, and configs/embedded.yaml says exactly what configs/embedded.properties says
 (docs/configuration.md presents the one as the twin of the other). Offline: nothing listens,
-nothing is created."""
+nothing is created.
+
+The two security examples (docs/security.md) are checked for real, on copies in tmp_path:
+configs/secured-replication.properties passes `strait check --mm2` once the truststore and the
+secrets file it names exist (a CA written with openssl, a secrets file holding the key its
+${file:...} reference asks for), and configs/server.properties starts `strait broker --config`
+on free ports with a tmp data directory and a certificate from that CA: it listens, takes a SCRAM
+login over TLS from the super user added with `strait user add`, and stops with exit 0 on SIGTERM."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import yaml
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
 
-from mirror_env import REPO, strait_binary
+from mirror_env import REPO, free_port, strait_binary
 
 CONFIGS = REPO / "configs"
 YAML_FILES = sorted(CONFIGS.glob("*.yaml"))
-PROPERTIES_FILES = sorted(CONFIGS.glob("*.properties"))
+# server.properties is a broker's file, not an mm2.properties; secured-replication.properties
+# names files that exist only where it is deployed. Both have tests of their own below.
+BROKER_EXAMPLE = CONFIGS / "server.properties"
+SECURED_MM2_EXAMPLE = CONFIGS / "secured-replication.properties"
+PROPERTIES_FILES = sorted(path for path in CONFIGS.glob("*.properties") if path not in (BROKER_EXAMPLE, SECURED_MM2_EXAMPLE))
 
 # The examples docs/configuration.md points to, with what each holds:
 # (embedded sites, external sites, enabled flows).
@@ -27,6 +44,7 @@ DOCUMENTED = {
     "regional-aggregation.yaml": (0, 4, 3),
     "embedded.yaml": (2, 0, 1),
     "embedded.properties": (2, 0, 1),
+    "secured-replication.properties": (0, 2, 1),
 }
 
 OK_LINE = re.compile(r"^(?P<file>.+): OK: (?P<embedded>\d+) embedded sites?, (?P<external>\d+) external sites?, "
@@ -89,7 +107,7 @@ def names(value) -> list[str]:
 
 
 def test_the_documented_examples_exist():
-    present = {path.name for path in YAML_FILES + PROPERTIES_FILES}
+    present = {path.name for path in YAML_FILES + PROPERTIES_FILES + [BROKER_EXAMPLE, SECURED_MM2_EXAMPLE] if path.exists()}
     assert set(DOCUMENTED) <= present, f"missing from configs/: {sorted(set(DOCUMENTED) - present)}"
 
 
@@ -147,3 +165,195 @@ def test_embedded_yaml_is_the_twin_of_embedded_properties():
     # The YAML's HTTP listener is the default one spelled out: the properties file has none (its
     # daemon serves HTTP only with --http).
     assert config["http"] == {"listen": "127.0.0.1:9464"}
+
+
+# ---------------------------------------------------------------------------------------------
+# The security examples (docs/security.md)
+# ---------------------------------------------------------------------------------------------
+
+SECRET = "example-Secret-8d2f1"
+
+
+def openssl(args: list[str], cwd: Path):
+    result = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, f"openssl {' '.join(args)}: {result.stderr}"
+
+
+def make_tls(directory: Path) -> dict[str, Path]:
+    """A test CA and a server certificate for localhost and 127.0.0.1, with the broker's PEM file
+    (key first, then the certificate), made with the commands docs/security.md shows."""
+    directory.mkdir(parents=True, exist_ok=True)
+    openssl(["req", "-x509", "-newkey", "rsa:2048", "-noenc", "-days", "2", "-subj", "/CN=Strait Example CA",
+             "-keyout", "ca.key", "-out", "ca.pem"], directory)
+    openssl(["req", "-newkey", "rsa:2048", "-noenc", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"],
+            directory)
+    (directory / "server.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+             "-extfile", "server.ext", "-out", "server.crt"], directory)
+    (directory / "server.pem").write_text((directory / "server.key").read_text() + (directory / "server.crt").read_text())
+    (directory / "server.pem").chmod(0o600)
+    return {"ca": directory / "ca.pem", "server": directory / "server.pem"}
+
+
+def java_properties(path: Path) -> dict[str, str]:
+    """key -> value of a properties file as Java reads one (comments skipped, continuation lines
+    joined, `=`, `:` or white space between key and value; no escapes in the examples)."""
+    values, pending = {}, ""
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith(("#", "!"))):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1]
+            continue
+        line, pending = pending + line, ""
+        key = re.match(r"[^=:\s]+", line).group(0)
+        rest = line[len(key):].lstrip()
+        values[key] = rest[1:].lstrip() if rest[:1] in ("=", ":") else rest
+    return values
+
+
+def test_secured_replication_passes_check_with_its_truststore_and_secret(tmp_path):
+    text = SECURED_MM2_EXAMPLE.read_text()
+    settings = java_properties(SECURED_MM2_EXAMPLE)
+    # What the example promises: a SASL_SSL cluster with a PEM truststore, and its password only
+    # through ${file:PATH:KEY}.
+    truststores = {key: value for key, value in settings.items() if key.endswith("ssl.truststore.location")}
+    assert truststores, "the example names no truststore"
+    for key in truststores:
+        cluster = key[: -len(".ssl.truststore.location")]
+        assert settings.get(f"{cluster}.ssl.truststore.type") == "PEM", key
+        assert settings.get(f"{cluster}.security.protocol") == "SASL_SSL", key
+    references = re.findall(r"\$\{file:([^:}]+):([^}]+)\}", text)
+    assert references, "the example reads no secret through ${file:...}"
+    assert all("password=\"${file:" in value for key, value in settings.items() if key.endswith("sasl.jaas.config")), \
+        "a sasl.jaas.config holds its password"
+
+    # The files it names, in tmp_path, and a copy of the example pointing at them.
+    tls = make_tls(tmp_path / "tls")
+    copy = text
+    for index, path in enumerate(sorted(set(truststores.values()))):
+        local = tmp_path / f"truststore-{index}.pem"
+        local.write_bytes(tls["ca"].read_bytes())
+        copy = copy.replace(path, str(local))
+    for index, path in enumerate(sorted({path for path, _ in references})):
+        local = tmp_path / f"secrets-{index}.properties"
+        local.write_text("".join(f"{key} = {SECRET}\n" for reference_path, key in references if reference_path == path))
+        local.chmod(0o600)
+        copy = copy.replace(path, str(local))
+    config = tmp_path / SECURED_MM2_EXAMPLE.name
+    config.write_text(copy)
+
+    result = subprocess.run([strait_binary(), "check", "--mm2", str(config)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert SECRET not in result.stdout + result.stderr
+    assert check(config, "--mm2") == DOCUMENTED[SECURED_MM2_EXAMPLE.name]
+
+    # A secret that is not there stops the check with the reference, never a value.
+    for path in tmp_path.glob("secrets-*.properties"):
+        path.write_text("unrelated = " + SECRET + "\n")
+    result = subprocess.run([strait_binary(), "check", "--mm2", str(config)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1 and "${file:" in result.stderr and "has no key" in result.stderr, result.stderr
+    assert SECRET not in result.stdout + result.stderr
+
+
+def wait_listening(proc: subprocess.Popen, ports: list[int], log: Path, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    pending = list(ports)
+    while pending:
+        assert proc.poll() is None, f"broker exited with {proc.returncode}:\n{log.read_text(errors='replace')}"
+        assert time.monotonic() < deadline, f"broker did not listen on {pending} within {timeout:.0f} s:\n{log.read_text(errors='replace')}"
+        try:
+            with socket.create_connection(("127.0.0.1", pending[0]), timeout=0.5):
+                pending.pop(0)
+        except OSError:
+            time.sleep(0.1)
+
+
+def test_server_properties_starts_a_secured_broker(tmp_path):
+    text = BROKER_EXAMPLE.read_text()
+    settings = java_properties(BROKER_EXAMPLE)
+    # What docs/security.md says of it: PLAINTEXT on localhost, SASL_SSL on every interface, SCRAM,
+    # an authorizer, a PEM keystore.
+    protocol_map = dict(item.split(":") for item in settings["listener.security.protocol.map"].split(","))
+    listeners = {name: address for name, address in (entry.split("://") for entry in settings["listeners"].split(","))}
+    assert {protocol_map[name] for name in listeners} == {"PLAINTEXT", "SASL_SSL"}
+    for name, address in listeners.items():
+        host = address.rsplit(":", 1)[0]
+        assert host == ("127.0.0.1" if protocol_map[name] == "PLAINTEXT" else ""), (name, address)
+    sasl_listener = next(name for name in listeners if protocol_map[name] == "SASL_SSL")
+    mechanisms = settings[f"listener.name.{sasl_listener.lower()}.sasl.enabled.mechanisms"].split(",")
+    assert mechanisms and all(m.startswith("SCRAM-") for m in mechanisms)
+    assert settings["authorizer.class.name"] and settings["ssl.keystore.type"] == "PEM"
+    super_user = settings["super.users"].split(";")[0]
+    assert super_user.startswith("User:")
+
+    # A copy on free ports, with a tmp data directory and a certificate for localhost; the
+    # advertised host becomes localhost, which the certificate names.
+    tls = make_tls(tmp_path / "tls")
+    data = tmp_path / "data"
+    ports = {}
+    copy = text.replace(settings["log.dirs"], str(data)).replace(settings["ssl.keystore.location"], str(tls["server"]))
+    for name, address in listeners.items():
+        port = address.rsplit(":", 1)[1]
+        ports[name] = free_port()
+        copy = re.sub(rf"(?<=[/:]){port}\b", str(ports[name]), copy)
+    for entry in settings["advertised.listeners"].split(","):
+        host = entry.split("://")[1].rsplit(":", 1)[0]
+        if host not in ("127.0.0.1", "localhost"):
+            copy = copy.replace(host, "localhost")
+    config = tmp_path / "server.properties"
+    config.write_text(copy)
+
+    # The first user, as the file's comments say: data directory first, broker stopped.
+    data.mkdir()
+    password = tmp_path / "admin.password"
+    password.write_text(SECRET + "\n")
+    user = super_user.removeprefix("User:")
+    added = subprocess.run([strait_binary(), "user", "add", user, "--data-dir", str(data), "--password-file", str(password)],
+                           capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+
+    log = tmp_path / "broker.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([strait_binary(), "broker", "--config", str(config)], stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_listening(proc, list(ports.values()), log)
+
+        def metadata(conf: dict):
+            errors = []
+            admin = AdminClient({**conf, "broker.address.family": "v4", "error_cb": errors.append})
+            try:
+                return admin.list_topics(timeout=20)
+            except KafkaException as error:
+                raise AssertionError(f"{error}; client errors: {[str(e) for e in errors]}; broker log:\n"
+                                     f"{log.read_text(errors='replace')}") from None
+            finally:
+                del admin
+
+        # The super user logs in with SCRAM over TLS, and is told the SASL_SSL listener's address.
+        secured = metadata({"bootstrap.servers": f"localhost:{ports[sasl_listener]}", "security.protocol": "SASL_SSL",
+                            "ssl.ca.location": str(tls["ca"]), "sasl.mechanisms": mechanisms[0], "sasl.username": user,
+                            "sasl.password": SECRET})
+        assert [f"{b.host}:{b.port}" for b in secured.brokers.values()] == [f"localhost:{ports[sasl_listener]}"], secured.brokers
+        assert "__consumer_offsets" in secured.topics
+        # The PLAINTEXT listener's clients are User:ANONYMOUS, whom no ACL lets see any topic.
+        plain_listener = next(name for name in listeners if protocol_map[name] == "PLAINTEXT")
+        anonymous = metadata({"bootstrap.servers": f"127.0.0.1:{ports[plain_listener]}"})
+        assert not anonymous.topics, sorted(anonymous.topics)
+        assert proc.poll() is None
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    output = log.read_text(errors="replace")
+    assert proc.returncode == 0, f"exit {proc.returncode} after SIGTERM:\n{output}"
+    assert "broker listening" in output and "broker stopped cleanly" in output, output
+    # Every key of the example is one Strait acts on: no warning about an ignored setting.
+    assert "ignored" not in output, output
+    assert SECRET not in output

@@ -31,7 +31,8 @@ struct ListOffsetsHandler: ApiHandler {
                 do throws(LogStoreError) {
                     switch wanted.timestamp {
                     case Self.latest:
-                        answer.offset = log.highWatermark
+                        // read_committed consumers must not be sent past an open transaction.
+                        answer.offset = request.isolationLevel == 1 ? log.lastStableOffset : log.highWatermark
                     case Self.earliest:
                         answer.offset = log.logStartOffset
                     case Self.maxTimestamp:

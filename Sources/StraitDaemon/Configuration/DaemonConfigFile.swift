@@ -107,6 +107,9 @@ public enum DaemonConfigFile {
             if ["listeners", "advertised.listeners", "log.dirs", "log.dir", "node.id", "broker.id"].contains(key) {
                 throw value.failure("set by the site's listen, advertised.listen and data.dir here")
             }
+            if ServerProperties.isSecurityKey(key) || key.hasPrefix("listener.name.") {
+                throw value.failure("an embedded site serves PLAINTEXT on its listen address; run `strait broker --config server.properties` for a broker with TLS, SASL or ACLs")
+            }
             brokerSettings.append(.init(key: key, value: try value.text(), origin: ""))
             propertyNodes[key] = value
         }
