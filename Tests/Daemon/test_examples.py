@@ -305,7 +305,7 @@ def test_server_properties_starts_a_secured_broker(tmp_path):
     config = tmp_path / "server.properties"
     config.write_text(copy)
 
-    # The first user, as the file's comments say: data directory first, broker stopped.
+    # The first user, before the first start (the broker must be stopped; `strait user add` creates the directory).
     data.mkdir()
     password = tmp_path / "admin.password"
     password.write_text(SECRET + "\n")
