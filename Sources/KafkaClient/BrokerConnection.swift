@@ -37,6 +37,7 @@ public final class BrokerConnection: Sendable {
         // SNI and hostname checks take a name; for an IP address NIOSSL checks the certificate's
         // IP subject alternative names against the peer address instead.
         let serverHostname = (try? SocketAddress(ipAddress: address.host, port: 0)) != nil ? nil : address.host
+        let handshake = group.any().makePromise(of: Void.self)
         do {
             channel = try await ClientBootstrap(group: group)
                 .connectTimeout(config.connectTimeout)
@@ -45,7 +46,10 @@ public final class BrokerConnection: Sendable {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if let tls {
-                            try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverHostname))
+                            try channel.pipeline.syncOperations.addHandlers([try NIOSSLClientHandler(context: tls, serverHostname: serverHostname),
+                                                                             TLSHandshakeWatcher(promise: handshake)])
+                        } else {
+                            handshake.succeed(())
                         }
                         try channel.pipeline.syncOperations.addHandlers([
                             ByteToMessageHandler(KafkaFrameHandler(decoder: KafkaFrameDecoder(maximumFrameSize: config.maximumResponseSize))),
@@ -55,7 +59,14 @@ public final class BrokerConnection: Sendable {
                 }
                 .connect(host: address.host, port: address.port).get()
         } catch {
+            handshake.succeed(())
             throw .connectionFailed(broker: broker, reason: SocketErrorText.describe(error))
+        }
+        do {
+            try await handshake.futureResult.get()
+        } catch {
+            channel.close(promise: nil)
+            throw TLSHandshakeWatcher.failure(error, broker: broker) ?? .connectionClosed(broker: broker)
         }
         do throws(KafkaClientError) {
             var version = ApiVersionsRequest.supportedVersions.upperBound
@@ -65,7 +76,14 @@ public final class BrokerConnection: Sendable {
                 do {
                     frame = try await write(channel: channel, broker: broker, apiKey: .apiVersions, version: version, body: try encode(request, version), timeout: config.requestTimeout).get()
                 } catch {
-                    throw (error as? KafkaClientError) ?? .connectionClosed(broker: broker)
+                    let failure = (error as? KafkaClientError) ?? .connectionClosed(broker: broker)
+                    // With TLS 1.3 a broker refuses a missing client certificate only after the
+                    // client's side of the handshake is done; its alert is often lost in the reset.
+                    if tls != nil, case .connectionClosed = failure {
+                        throw .authenticationFailed(broker: broker, reason: "TLS handshake refused: the broker closed the connection right after it "
+                                                    + "(a broker with ssl.client.auth=required does so when no client certificate is sent)")
+                    }
+                    throw failure
                 }
                 let response: ApiVersionsResponse
                 do {

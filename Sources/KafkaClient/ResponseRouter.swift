@@ -85,16 +85,7 @@ final class ResponseRouter: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
-            failAll(.authenticationFailed(broker: broker, reason: "TLS handshake failed: the broker's certificate does not name the address "
-                                          + "connected to (ssl.endpoint.identification.algorithm= turns the check off)"))
-        } else if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
-            // A certificate the client does not trust, or a broker that wants one from us:
-            // reconnecting cannot help.
-            failAll(.authenticationFailed(broker: broker, reason: "TLS handshake failed: \(error)"))
-        } else {
-            failAll(.connectionFailed(broker: broker, reason: SocketErrorText.describe(error)))
-        }
+        failAll(TLSHandshakeWatcher.failure(error, broker: broker) ?? .connectionFailed(broker: broker, reason: SocketErrorText.describe(error)))
         context.close(promise: nil)
     }
 

@@ -84,7 +84,7 @@ def test_client_certificate_on_the_ssl_listener(secure, tmp_path):
     without = client_config(tmp_path / "no-cert.properties", ["security.protocol=SSL", f"ssl.truststore.location={secure.certs['ca.pem']}"])
     result = subprocess.run([str(strait_binary()), "consume", "--bootstrap", secure.bootstrap("SSL"), "--topic", "client-tls-mtls",
                              "--idle-timeout-ms", "2000", "--command-config", str(without)], capture_output=True, text=True, timeout=60)
-    assert result.returncode != 0 and "TLS handshake failed" in result.stderr, result.stderr
+    assert result.returncode != 0 and "TLS handshake" in result.stderr, result.stderr
 
 
 def test_hostname_verification_is_on_by_default(tmp_path_factory, secure, tmp_path):
@@ -100,7 +100,7 @@ def test_hostname_verification_is_on_by_default(tmp_path_factory, secure, tmp_pa
         verified = client_config(tmp_path / "verified.properties", trusting)
         result = subprocess.run([str(strait_binary()), "consume", "--bootstrap", broker.bootstrap("SSL"), "--topic", "t",
                                  "--idle-timeout-ms", "2000", "--command-config", str(verified)], capture_output=True, text=True, timeout=60)
-        assert result.returncode != 0 and "TLS handshake failed" in result.stderr, result.stderr
+        assert result.returncode != 0 and "TLS handshake" in result.stderr, result.stderr
         unverified = client_config(tmp_path / "unverified.properties", trusting + ["ssl.endpoint.identification.algorithm="])
         round_trip(broker, "SSL", unverified, "client-tls-noverify")
     finally:
