@@ -231,7 +231,8 @@ public struct MirrorConfiguration: Sendable {
         for (key, value) in settings where ClientSecurity.keys.contains(key) { merged[key] = value }
         var fromRole: [String: String] = [:]
         for source in [top, settings] {
-            for (key, value) in source {
+            // In key order, so the same file always blames the same key.
+            for (key, value) in source.sorted(by: { $0.key < $1.key }) {
                 guard let (_, setting) = clientRole(key), ClientSecurity.keys.contains(setting) else { continue }
                 if let other = fromRole[setting], other != value {
                     throw MirrorConfigError(key: "\(alias).\(key)", "the consumer, producer and admin of one cluster share connections, so their \(setting) must agree")
