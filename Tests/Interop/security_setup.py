@@ -8,11 +8,13 @@ SCRAM user with ``strait user add`` and starts ``strait broker --config``.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 SCRAM_USER = "alice"
@@ -120,3 +122,35 @@ class SecureBroker:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def present(path: Path, timeout: float = 60) -> Path:
+    """`path`, once it exists: another build may be replacing the Strait binary."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"the Strait binary at {path} did not appear within {timeout:.0f} s"
+        time.sleep(0.5)
+    return path
+
+
+def log_excerpt(text: str, lines: int = 40) -> str:
+    """The first lines of a log excerpt; of a crash's backtrace only the frames in Strait's own
+    sources are kept."""
+    kept = [line for line in text.splitlines()
+            if line.strip() and (not line.startswith(" ") or "Sources/" in line and ".build/" not in line)]
+    more = f"\n... ({len(kept) - lines} more lines)" if len(kept) > lines else ""
+    return "\n".join(kept[:lines]) + more
+
+
+def crash_guarded(broker: SecureBroker, binary: Callable[[], Path]) -> Iterator[SecureBroker]:
+    """A module's broker for one test: restarted if an earlier test crashed it, and a crash during
+    this test fails this test, quoting the log lines it wrote."""
+    if broker.proc.poll() is not None:
+        broker.binary = binary()
+        broker.start()
+    offset = len(broker.log())
+    yield broker
+    gc.collect()
+    code = broker.proc.poll()
+    assert code is None, (f"the broker exited with {code} during this test; its log from this test:\n"
+                          f"{log_excerpt(broker.log()[offset:])}")

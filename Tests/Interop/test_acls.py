@@ -45,7 +45,8 @@ from kafka.protocol.sasl import (SaslAuthenticateRequest, SaslAuthenticateRespon
 
 from conftest import strait_binary
 from interop import Wire, unique_topic, wait_until
-from security_setup import PLAIN_PASSWORD, PLAIN_USER, SCRAM_PASSWORD, SCRAM_USER, SecureBroker
+from security_setup import (crash_guarded, log_excerpt, present,
+                            PLAIN_PASSWORD, PLAIN_USER, SCRAM_PASSWORD, SCRAM_USER, SecureBroker)
 
 TIMEOUT = 15.0
 
@@ -78,10 +79,7 @@ CLUSTER_NAME = "kafka-cluster"
 # ---------------------------------------------------------------------------------------------
 
 def binary() -> Path:
-    """The Strait binary; another build may be replacing it, so a missing file is waited for."""
-    path = strait_binary()
-    wait_until(path.exists, timeout=60, interval=0.5, message=f"the Strait binary at {path}")
-    return path
+    return present(strait_binary())
 
 
 def start_broker(root: Path, extra: str) -> SecureBroker:
@@ -91,12 +89,6 @@ def start_broker(root: Path, extra: str) -> SecureBroker:
     broker.add_user(BOB, BOB_PASSWORD)
     return broker.start()
 
-
-def log_excerpt(text: str, lines: int = 40) -> str:
-    kept = [line for line in text.splitlines()
-            if line.strip() and (not line.startswith(" ") or "Sources/" in line and ".build/" not in line)]
-    more = f"\n... ({len(kept) - lines} more lines)" if len(kept) > lines else ""
-    return "\n".join(kept[:lines]) + more
 
 
 @pytest.fixture(scope="module")
@@ -110,16 +102,7 @@ def acl_broker(tmp_path_factory):
 @pytest.fixture
 def acls(acl_broker):
     """The module's broker for one test; a crash is reported by the test that caused it."""
-    broker = acl_broker
-    if broker.proc.poll() is not None:
-        broker.binary = binary()
-        broker.start()
-    offset = len(broker.log())
-    yield broker
-    gc.collect()
-    code = broker.proc.poll()
-    assert code is None, (f"the broker exited with {code} during this test; its log from this test:\n"
-                          f"{log_excerpt(broker.log()[offset:])}")
+    yield from crash_guarded(acl_broker, binary)
 
 
 @pytest.fixture

@@ -41,7 +41,8 @@ from kafka.protocol.metadata import ApiVersionsRequest, ApiVersionsResponse, Met
 
 from conftest import strait_binary
 from interop import Disconnected, Wire, unique_topic, wait_until
-from security_setup import (PLAIN_PASSWORD, PLAIN_USER, SCRAM_PASSWORD, SCRAM_USER, SecureBroker, free_port,
+from security_setup import (crash_guarded, log_excerpt, present,
+                            PLAIN_PASSWORD, PLAIN_USER, SCRAM_PASSWORD, SCRAM_USER, SecureBroker, free_port,
                             make_certificates)
 
 TIMEOUT = 15.0
@@ -70,10 +71,7 @@ PLAIN_FAILED = "Invalid username or password"
 # ---------------------------------------------------------------------------------------------
 
 def binary() -> Path:
-    """The Strait binary; another build may be replacing it, so a missing file is waited for."""
-    path = strait_binary()
-    wait_until(path.exists, timeout=60, interval=0.5, message=f"the Strait binary at {path}")
-    return path
+    return present(strait_binary())
 
 
 @pytest.fixture(scope="module")
@@ -86,28 +84,11 @@ def secure_broker(tmp_path_factory):
     broker.stop()
 
 
-def log_excerpt(text: str, lines: int = 40) -> str:
-    """The first lines of a log excerpt; of a crash's backtrace only the frames in Strait's own
-    sources are kept."""
-    kept = [line for line in text.splitlines()
-            if line.strip() and (not line.startswith(" ") or "Sources/" in line and ".build/" not in line)]
-    more = f"\n... ({len(kept) - lines} more lines)" if len(kept) > lines else ""
-    return "\n".join(kept[:lines]) + more
-
 
 @pytest.fixture
 def secure(secure_broker):
     """The module's broker for one test (see the module docstring)."""
-    broker = secure_broker
-    if broker.proc.poll() is not None:
-        broker.binary = binary()
-        broker.start()
-    offset = len(broker.log())
-    yield broker
-    gc.collect()
-    code = broker.proc.poll()
-    assert code is None, (f"the broker exited with {code} during this test; its log from this test:\n"
-                          f"{log_excerpt(broker.log()[offset:])}")
+    yield from crash_guarded(secure_broker, binary)
 
 
 @pytest.fixture(scope="module")
