@@ -37,7 +37,7 @@ struct SaslSession {
     /// ApiVersions request that the dispatcher answers as usual.
     mutating func intercept(_ frame: ByteBuffer) -> RequestDispatcher.Outcome? {
         if case .awaitingAuthenticate(let exchange, let mechanism, true) = state {
-            let (step, _) = evaluate(exchange, mechanism: mechanism, token: Array(buffer: frame))
+            let step = evaluate(exchange, mechanism: mechanism, rawTokens: true, token: Array(buffer: frame))
             return rawAnswer(step)
         }
         var buffer = frame
@@ -72,12 +72,11 @@ struct SaslSession {
             guard let request = try? SaslAuthenticateRequest.decodeLenient(from: buffer, version: version) else {
                 return .close("malformed SaslAuthenticate request")
             }
-            let (step, updated) = evaluate(exchange, mechanism: mechanism, token: Array(buffer: request.authBytes))
+            let step = evaluate(exchange, mechanism: mechanism, rawTokens: false, token: Array(buffer: request.authBytes))
             var response = SaslAuthenticateResponse(errorCode: 0, errorMessage: nil, authBytes: ByteBuffer(), sessionLifetimeMs: 0)
             switch step {
             case .challenge(let bytes):
                 response.authBytes = ByteBuffer(bytes: bytes)
-                state = .awaitingAuthenticate(updated, mechanism: mechanism, rawTokens: false)
             case .authenticated(_, let bytes):
                 response.authBytes = ByteBuffer(bytes: bytes)
             case .failed(let message):
@@ -99,8 +98,8 @@ struct SaslSession {
     }
 
     /// Runs one step of the exchange and moves the session on: authenticated, failed, or
-    /// waiting for the next token with the exchange it returns.
-    private mutating func evaluate(_ exchange: Exchange, mechanism: String, token: [UInt8]) -> (ScramServerExchange.Step, Exchange) {
+    /// waiting for the next token in the same framing (raw after SaslHandshake v0).
+    private mutating func evaluate(_ exchange: Exchange, mechanism: String, rawTokens: Bool, token: [UInt8]) -> ScramServerExchange.Step {
         let step: ScramServerExchange.Step
         var next = exchange
         switch exchange {
@@ -123,9 +122,9 @@ struct SaslSession {
             failure = message
             state = .failed
         case .challenge:
-            state = .awaitingAuthenticate(next, mechanism: mechanism, rawTokens: true)
+            state = .awaitingAuthenticate(next, mechanism: mechanism, rawTokens: rawTokens)
         }
-        return (step, next)
+        return step
     }
 
     private func rawAnswer(_ step: ScramServerExchange.Step) -> RequestDispatcher.Outcome {
