@@ -37,6 +37,7 @@ let package = Package(
             dependencies: [
                 "CKafkaShims",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             exclude: ["Schema"],
             swiftSettings: releaseExclusivity

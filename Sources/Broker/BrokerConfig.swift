@@ -1,3 +1,4 @@
+import KafkaProtocol
 import KafkaSecurity
 import LogStore
 
@@ -60,6 +61,17 @@ public struct BrokerConfig: Sendable {
         "group.max.session.timeout.ms": "1800000",
         "group.initial.rebalance.delay.ms": "3000",
         "log.roll.hours": "168",
+        // Limits (docs/broker.md, "Limits and faults"); Kafka's names, and Strait's tighter
+        // defaults where Kafka's are unbounded.
+        "fetch.max.bytes": "57671680",
+        "max.connections": "10000",
+        "max.connections.per.ip": "1000",
+        "max.connections.per.ip.overrides": "",
+        "connections.max.idle.ms": "600000",
+        "queued.max.requests": "500",
+        "queued.max.request.bytes": "536870912",
+        "max.broker.partitions": "10000",
+        "strait.decompression.max.bytes": "268435456",
     ]
 
     public init(nodeId: Int32 = 1, clusterId: String? = nil, listenHost: String = "127.0.0.1", listenPort: Int = 9092,
@@ -107,9 +119,30 @@ public struct BrokerConfig: Sendable {
                 throw .invalidValue(key, "Invalid value \(value) for configuration \(key): Expected value to be either true or false")
             }
         }
+        if let problem = limitProblem() { throw problem }
         for listener in listeners where !(0...65535).contains(listener.port) {
             throw .invalidValue("--listen", "port \(listener.port) out of range")
         }
+    }
+
+    /// Limits that only make sense against each other or above a floor.
+    private func limitProblem() -> BrokerConfigError? {
+        let floor = Int64(CompressionCodec.defaultDecompressionLimit)
+        if long("strait.decompression.max.bytes") < floor {
+            return .invalidValue("strait.decompression.max.bytes", "strait.decompression.max.bytes must be at least \(floor): a batch Kafka accepts must decompress here too")
+        }
+        if long("queued.max.request.bytes") < long("socket.request.max.bytes") {
+            return .invalidValue("queued.max.request.bytes", "queued.max.request.bytes (\(long("queued.max.request.bytes"))) must be at least socket.request.max.bytes (\(long("socket.request.max.bytes"))), or no request of the largest size could be read")
+        }
+        for key in ["max.connections", "max.connections.per.ip", "queued.max.requests", "fetch.max.bytes", "connections.max.idle.ms"] where long(key) < 1 {
+            return .invalidValue(key, "Invalid value \(long(key)) for configuration \(key): Value must be at least 1")
+        }
+        do {
+            _ = try ConnectionLimits.overrides(properties["max.connections.per.ip.overrides"] ?? "")
+        } catch {
+            return error
+        }
+        return nil
     }
 
     public func long(_ key: String) -> Int64 {

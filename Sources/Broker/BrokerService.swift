@@ -106,9 +106,16 @@ public final class BrokerService: Service, Sendable {
             throw BrokerStartError(.dataDirectory, error.message ?? "\(error.code)")
         }
         let metrics = BrokerMetrics(site: config.siteName, apis: dispatcher.supportedApis.map(\.key))
+        let limits: ServerLimits
+        do {
+            limits = try ServerLimits(config: config)
+        } catch {
+            registry.closeAll()
+            throw BrokerStartError(.settings, error.description)
+        }
         var bound: [(KafkaServer, KafkaServer.Listener)] = []
         for listenerSecurity in security {
-            let server = KafkaServer(security: listenerSecurity, scram: scram, maximumFrameSize: Int(config.long("socket.request.max.bytes")),
+            let server = KafkaServer(security: listenerSecurity, scram: scram, limits: limits,
                                      dispatcher: dispatcher, metrics: metrics, logger: logger)
             let address = "\(listenerSecurity.listener.host):\(listenerSecurity.listener.port)"
             do {
@@ -243,7 +250,7 @@ public final class BrokerService: Service, Sendable {
         dispatcher.register(SyncGroupHandler(groups: groups))
         dispatcher.register(HeartbeatHandler(groups: groups))
         dispatcher.register(LeaveGroupHandler(groups: groups))
-        dispatcher.register(OffsetCommitHandler(groups: groups))
+        dispatcher.register(OffsetCommitHandler(groups: groups, registry: context.registry))
         dispatcher.register(OffsetFetchHandler(groups: groups))
         dispatcher.register(ListGroupsHandler(groups: groups))
         dispatcher.register(DescribeGroupsHandler(groups: groups))
@@ -255,7 +262,7 @@ public final class BrokerService: Service, Sendable {
         dispatcher.register(AddPartitionsToTxnHandler(transactions: transactions))
         dispatcher.register(AddOffsetsToTxnHandler(transactions: transactions))
         dispatcher.register(EndTxnHandler(transactions: transactions))
-        dispatcher.register(TxnOffsetCommitHandler(transactions: transactions, groups: groups))
+        dispatcher.register(TxnOffsetCommitHandler(transactions: transactions, groups: groups, registry: context.registry))
         dispatcher.register(DescribeTransactionsHandler(transactions: transactions))
         dispatcher.register(ListTransactionsHandler(transactions: transactions))
         dispatcher.register(SaslHandshakeHandler())

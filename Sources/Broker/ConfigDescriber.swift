@@ -23,7 +23,7 @@ struct ConfigDescriber {
     static func typeCode(_ type: TopicConfigDefinition.ValueType) -> Int8 {
         switch type {
         case .boolean: return 1
-        case .string, .choice: return 2
+        case .string, .choice, .kafkaVersion: return 2
         case .int: return 3
         case .long: return 5
         case .double: return 6

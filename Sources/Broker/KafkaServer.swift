@@ -13,26 +13,46 @@ import NIOSSL
 struct KafkaServer {
     let security: ListenerSecurity
     let scram: ScramCredentialStore
-    let maximumFrameSize: Int
+    let limits: ServerLimits
     let dispatcher: RequestDispatcher
     let metrics: BrokerMetrics
     let logger: Logger
 
-    typealias Listener = NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    /// An accepted connection, or nil for one refused by the connection limits (already closing).
+    struct Connection: Sendable {
+        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        let memory: RequestMemoryPool.Account
+    }
+
+    typealias Listener = NIOAsyncChannel<Connection?, Never>
 
     func bind(group: EventLoopGroup) async throws -> Listener {
-        let frameDecoder = KafkaFrameDecoder(maximumFrameSize: maximumFrameSize)
+        let frameDecoder = KafkaFrameDecoder(maximumFrameSize: limits.maximumFrameSize)
         let tls = security.tls
         let listener = security.listener
+        let limits = self.limits
+        let logger = self.logger
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .bind(host: listener.host.isEmpty ? "0.0.0.0" : listener.host, port: listener.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameHandler(decoder: frameDecoder)))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                channel.eventLoop.makeCompletedFuture { () throws -> Connection? in
+                    let address = channel.remoteAddress?.ipAddress ?? ""
+                    if let refusal = limits.connections.admit(address) {
+                        logger.info("refusing connection", metadata: ["peer": "\(address)", "reason": "\(refusal)"])
+                        channel.close(promise: nil)
+                        return nil
+                    }
+                    channel.closeFuture.whenComplete { _ in limits.connections.release(address) }
+                    let memory = RequestMemoryPool.Account(pool: limits.memory)
+                    let handlers = channel.pipeline.syncOperations
+                    try handlers.addHandler(IdleStateHandler(allTimeout: limits.idleTimeout))
+                    try handlers.addHandler(IdleConnectionCloser())
+                    if let tls { try handlers.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try handlers.addHandler(RequestMemoryGate(account: memory, maximumFrameSize: limits.maximumFrameSize))
+                    try handlers.addHandler(ByteToMessageHandler(KafkaFrameHandler(decoder: frameDecoder)))
+                    return Connection(channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), memory: memory)
                 }
             }
     }
@@ -42,6 +62,7 @@ struct KafkaServer {
         try await withThrowingDiscardingTaskGroup { group in
             try await listener.executeThenClose { connections in
                 for try await connection in connections {
+                    guard let connection else { continue }
                     group.addTask { await self.serve(connection) }
                 }
             }
@@ -74,7 +95,8 @@ struct KafkaServer {
         try await last?.get()
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+    private func serve(_ accepted: Connection) async {
+        let connection = accepted.channel
         let peer = connection.channel.remoteAddress?.description ?? "unknown"
         let host = connection.channel.remoteAddress?.ipAddress.map { "/" + $0 } ?? ""
         metrics.connection(opened: true)
@@ -85,6 +107,11 @@ struct KafkaServer {
             let channel = connection.channel
             try await connection.executeThenClose { inbound, _ in
                 for try await frame in inbound {
+                    await limits.permits.acquire()
+                    defer {
+                        limits.permits.release()
+                        accepted.memory.answered(frame.readableBytes + 4)
+                    }
                     metrics.request(frame.readableBytes, apiKey: frame.getInteger(at: frame.readerIndex, as: Int16.self))
                     if principal == nil {
                         principal = try await Self.certificatePrincipal(of: channel, tls: security.tls != nil)

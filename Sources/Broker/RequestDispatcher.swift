@@ -36,7 +36,9 @@ public struct RequestDispatcher: Sendable {
     public mutating func register<H: ApiHandler>(_ handler: H) {
         let key = H.Request.apiKey.rawValue
         entries[key] = Entry(versions: H.Request.supportedVersions) { body, context throws(KafkaCodecError) in
-            let request = try H.Request.decodeLenient(from: body, version: context.apiVersion)
+            let request = try ArrayElementBudget.withLimit(ArrayElementBudget.requestDefault) { () throws(KafkaCodecError) in
+                try H.Request.decodeLenient(from: body, version: context.apiVersion)
+            }
             let response = await handler.handle(request, context: context)
             guard handler.expectsResponse(request) else { return .noResponse }
             return Self.frame(response, correlationId: context.correlationId, apiKey: key, version: context.apiVersion)
@@ -46,7 +48,9 @@ public struct RequestDispatcher: Sendable {
     /// Fetch answers with the records left in the segment files (see `ZeroCopyFetchFrame`).
     mutating func registerZeroCopy(_ handler: FetchHandler) {
         entries[ApiKey.fetch.rawValue] = Entry(versions: FetchRequest.supportedVersions) { body, context throws(KafkaCodecError) in
-            let request = try FetchRequest.decodeLenient(from: body, version: context.apiVersion)
+            let request = try ArrayElementBudget.withLimit(ArrayElementBudget.requestDefault) { () throws(KafkaCodecError) in
+                try FetchRequest.decodeLenient(from: body, version: context.apiVersion)
+            }
             let (response, slices) = await handler.fetch(request, context: context)
             return .respondParts(try ZeroCopyFetchFrame.parts(response, slices: slices, correlationId: context.correlationId, version: context.apiVersion))
         }
@@ -96,7 +100,12 @@ public struct RequestDispatcher: Sendable {
         } catch {
             return .close("cannot encode response: \(error)")
         }
-        buffer.setInteger(Int32(buffer.readableBytes - 4), at: 0)
+        // Requests are bounded so that no response comes near this; if one ever did, the
+        // connection closes rather than the broker trapping on the conversion.
+        guard let size = Int32(exactly: buffer.readableBytes - 4) else {
+            return .close("response of \(buffer.readableBytes) bytes exceeds the protocol's 2 GiB frame limit")
+        }
+        buffer.setInteger(size, at: 0)
         return .respond(buffer)
     }
 }

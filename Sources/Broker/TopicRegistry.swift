@@ -15,6 +15,9 @@ public final class TopicRegistry: @unchecked Sendable {
 
     private let lock = NIOLock()
     private var topics: [String: Topic] = [:]
+    /// Topics whose partitions are being made outside the lock, with how many: they count
+    /// against the partition limit, and their names are taken.
+    private var pending: [String: Int32] = [:]
     private var dynamicBrokerConfigs: [String: String]
     public let config: BrokerConfig
     /// Damaged local files the start rebuilt (one line each), for the broker to log.
@@ -118,34 +121,65 @@ public final class TopicRegistry: @unchecked Sendable {
     }
 
     /// Creates a topic. `validateOnly` checks everything and changes nothing.
+    ///
+    /// The partition logs are made outside the lock that produce and fetch take (thousands of
+    /// directories and files take a while); the name and the partitions are reserved under it.
     @discardableResult
     public func create(name: String, partitions requested: Int32, configs: [String: String], validateOnly: Bool, nowMs: Int64) throws(KafkaError) -> TopicMetadata {
         if let problem = TopicName.problem(with: name) { throw KafkaError(.invalidTopicException, problem) }
         let count = requested == -1 ? defaultPartitionCount() : requested
         guard count > 0 else { throw KafkaError(.invalidPartitions, "Number of partitions must be larger than 0.") }
         if let error = Self.validate(topicConfigs: configs) { throw error }
-        return try locked { () throws(KafkaError) -> TopicMetadata in
-            if topics[name] != nil { throw KafkaError(.topicAlreadyExists, "Topic '\(name)' already exists.") }
+        let metadata = TopicMetadata(name: name, id: KafkaUUID.random(), partitionCount: count, configs: configs)
+        let logConfig = try locked { () throws(KafkaError) -> LogConfig in
+            if topics[name] != nil || pending[name] != nil { throw KafkaError(.topicAlreadyExists, "Topic '\(name)' already exists.") }
             let key = TopicName.collisionKey(name)
-            if let clash = topics.keys.first(where: { TopicName.collisionKey($0) == key }) {
+            if let clash = topics.keys.first(where: { TopicName.collisionKey($0) == key }) ?? pending.keys.first(where: { TopicName.collisionKey($0) == key }) {
                 throw KafkaError(.invalidTopicException, "Topic '\(name)' collides with existing topic: \(clash)")
             }
-            let metadata = TopicMetadata(name: name, id: KafkaUUID.random(), partitionCount: count, configs: configs)
-            if validateOnly { return metadata }
-            do {
-                let logConfig = resolvedLogConfigLocked(overrides: configs)
-                var logs: [PartitionLog] = []
-                for index in 0..<count {
-                    let directory = partitionDirectory(name, index)
-                    FileSystem.removeTree(directory)
-                    logs.append(try PartitionLog(directory: directory, topic: name, partition: index, config: logConfig, cleanShutdown: true, nowMs: nowMs))
-                }
-                try persist(metadata)
-                topics[name] = Topic(metadata: metadata, partitions: logs)
-            } catch {
-                throw KafkaError(.kafkaStorageError, "\(error)")
+            try checkPartitionLimitLocked(adding: count)
+            if !validateOnly { pending[name] = count }
+            return resolvedLogConfigLocked(overrides: configs)
+        }
+        if validateOnly { return metadata }
+        let logs: [PartitionLog]
+        do {
+            logs = try makeLogs(name, 0..<count, config: logConfig, nowMs: nowMs)
+            try persist(metadata)
+        } catch {
+            lock.withLock { pending[name] = nil }
+            throw KafkaError(.kafkaStorageError, "\(error)")
+        }
+        lock.withLock {
+            topics[name] = Topic(metadata: metadata, partitions: logs)
+            pending[name] = nil
+        }
+        return metadata
+    }
+
+    /// New, empty partition logs; on failure the ones already made are removed.
+    private func makeLogs(_ name: String, _ indexes: Range<Int32>, config: LogConfig, nowMs: Int64) throws -> [PartitionLog] {
+        var logs: [PartitionLog] = []
+        do {
+            for index in indexes {
+                let directory = partitionDirectory(name, index)
+                FileSystem.removeTree(directory)
+                logs.append(try PartitionLog(directory: directory, topic: name, partition: index, config: config, cleanShutdown: true, nowMs: nowMs))
             }
-            return metadata
+        } catch {
+            for log in logs { log.delete() }
+            throw error
+        }
+        return logs
+    }
+
+    /// Refuses partitions that would take the broker past `max.broker.partitions` (KIP-578's
+    /// name): every partition holds open files and memory, so one request must not exhaust them.
+    private func checkPartitionLimitLocked(adding: Int32) throws(KafkaError) {
+        let limit = config.long("max.broker.partitions")
+        let current = topics.values.reduce(0) { $0 + $1.partitions.count } + pending.values.reduce(0) { $0 + Int($1) }
+        guard Int64(current) + Int64(adding) <= limit else {
+            throw KafkaError(.invalidPartitions, "Adding \(adding) partitions to the \(current) this broker holds would exceed max.broker.partitions=\(limit)")
         }
     }
 
@@ -162,7 +196,9 @@ public final class TopicRegistry: @unchecked Sendable {
                 values[definition.name] = value
             }
         }
-        return LogConfig(values)
+        var logConfig = LogConfig(values)
+        logConfig.decompressionLimit = Int(config.long("strait.decompression.max.bytes"))
+        return logConfig
     }
 
     public func delete(name: String) throws(KafkaError) -> KafkaUUID {
@@ -177,26 +213,41 @@ public final class TopicRegistry: @unchecked Sendable {
     }
 
     public func addPartitions(name: String, totalCount: Int32, validateOnly: Bool, nowMs: Int64) throws(KafkaError) {
-        try locked { () throws(KafkaError) in
-            guard var topic = topics[name] else { throw KafkaError(.unknownTopicOrPartition, "The topic '\(name)' does not exist.") }
+        let (current, logConfig) = try locked { () throws(KafkaError) -> (Int32, LogConfig) in
+            guard let topic = topics[name], pending[name] == nil else {
+                throw KafkaError(.unknownTopicOrPartition, "The topic '\(name)' does not exist.")
+            }
             let current = topic.metadata.partitionCount
             guard totalCount > current else {
                 throw KafkaError(.invalidPartitions, "Topic currently has \(current) partitions, which is higher than the requested \(totalCount).")
             }
-            if validateOnly { return }
-            do {
-                let logConfig = resolvedLogConfigLocked(overrides: topic.metadata.configs)
-                for index in current..<totalCount {
-                    let directory = partitionDirectory(name, index)
-                    FileSystem.removeTree(directory)
-                    topic.partitions.append(try PartitionLog(directory: directory, topic: name, partition: index, config: logConfig, cleanShutdown: true, nowMs: nowMs))
-                }
+            try checkPartitionLimitLocked(adding: totalCount - current)
+            if !validateOnly { pending[name] = totalCount - current }
+            return (current, resolvedLogConfigLocked(overrides: topic.metadata.configs))
+        }
+        if validateOnly { return }
+        var added: [PartitionLog] = []
+        do {
+            added = try makeLogs(name, current..<totalCount, config: logConfig, nowMs: nowMs)
+            try locked { () throws(KafkaError) in
+                defer { pending[name] = nil }
+                guard var topic = topics[name] else { throw KafkaError(.unknownTopicOrPartition, "The topic '\(name)' was deleted meanwhile.") }
+                topic.partitions += added
                 topic.metadata.partitionCount = totalCount
-                try persist(topic.metadata)
-            } catch {
-                throw KafkaError(.kafkaStorageError, "\(error)")
+                do {
+                    try persist(topic.metadata)
+                } catch {
+                    throw KafkaError(.kafkaStorageError, "\(error)")
+                }
+                topics[name] = topic
             }
-            topics[name] = topic
+        } catch let error as KafkaError {
+            lock.withLock { pending[name] = nil }
+            for log in added { log.delete() }
+            throw error
+        } catch {
+            lock.withLock { pending[name] = nil }
+            throw KafkaError(.kafkaStorageError, "\(error)")
         }
     }
 

@@ -54,9 +54,11 @@ enum ZeroCopyFetchFrame {
         }
         if flexible { out.writeTaggedFields([], unknown: response.unknownTaggedFields) }
         parts.append(.bytes(out))
-        let size = parts.reduce(0) { $0 + $1.length } - 4
+        guard let size = Int32(exactly: parts.reduce(0) { $0 + $1.length } - 4) else {
+            throw .corrupt("fetch response exceeds the protocol's 2 GiB frame limit")
+        }
         guard case .bytes(var first) = parts[0] else { throw .corrupt("fetch frame starts with a file") }
-        first.setInteger(Int32(size), at: first.readerIndex)
+        first.setInteger(size, at: first.readerIndex)
         parts[0] = .bytes(first)
         return parts
     }

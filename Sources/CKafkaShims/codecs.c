@@ -27,6 +27,7 @@ static struct {
     size_t (*init_dstream)(void *);
     size_t (*decompress_stream)(void *, zstd_out_buffer *, zstd_in_buffer *);
     size_t (*free_dstream)(void *);
+    size_t (*set_parameter)(void *, int, int); /* optional: zstd >= 1.4 */
 } zstd;
 
 static struct {
@@ -74,6 +75,7 @@ int strait_codec_load(int codec) {
             BIND(h, zstd.init_dstream, "ZSTD_initDStream");
             BIND(h, zstd.decompress_stream, "ZSTD_decompressStream");
             BIND(h, zstd.free_dstream, "ZSTD_freeDStream");
+            *(void **)(&zstd.set_parameter) = dlsym(h, "ZSTD_DCtx_setParameter");
         } else if (codec == STRAIT_CODEC_LZ4 && (h = bind_library(codec, "liblz4.so.1", "liblz4-1"))) {
             BIND(h, lz4.compress_frame_bound, "LZ4F_compressFrameBound");
             BIND(h, lz4.compress_frame, "LZ4F_compressFrame");
@@ -100,8 +102,6 @@ const char *strait_codec_error(int codec) {
     if (codec < 1 || codec > 4) return "unknown compression codec";
     return errors[codec];
 }
-
-void strait_free(void *pointer) { free(pointer); }
 
 uint32_t strait_crc32_ieee(const void *data, size_t length) {
     return (uint32_t)crc32(0L, (const Bytef *)data, (uInt)length);
@@ -158,121 +158,161 @@ size_t strait_codec_compress(int codec, int level, const void *src, size_t lengt
 
 /* ---- decompression ---------------------------------------------------------------------- */
 
-/* A growing output buffer bounded by a limit, so a small frame cannot expand without end. */
-typedef struct { unsigned char *data; size_t length; size_t capacity; size_t limit; } growable;
+/* Decompression is a stream read in caller-sized pieces, so nothing here holds more than one
+   codec context and (for snappy) one block: the caller bounds the total, and a record walk can
+   look at a batch of any size through a small window. */
 
-static int grow(growable *g, size_t want) {
-    if (g->capacity - g->length >= want) return 0;
-    if (g->length + want > g->limit && g->length >= g->limit) return -2;
-    size_t capacity = g->capacity ? g->capacity : 4096;
-    while (capacity - g->length < want) capacity *= 2;
-    if (capacity > g->limit + 1) capacity = g->limit + 1;
-    if (capacity <= g->length) return -2;
-    unsigned char *data = realloc(g->data, capacity);
-    if (!data) return -2;
-    g->data = data;
-    g->capacity = capacity;
-    return 0;
-}
+#define ZSTD_D_WINDOW_LOG_MAX 100 /* ZSTD_d_windowLogMax */
+/* zstd lets a frame ask for a 128 MiB window before it has produced a byte. Kafka's clients
+   compress with level-default windows of at most 8 MiB; 16 MiB leaves room and bounds memory. */
+#define ZSTD_WINDOW_LOG_LIMIT 24
 
-static int gzip_decompress(const void *src, size_t length, growable *g) {
-    z_stream s;
-    memset(&s, 0, sizeof s);
-    if (inflateInit2(&s, 15 + 32) != Z_OK) return -1;
-    s.next_in = (Bytef *)src;
-    s.avail_in = (uInt)length;
-    int rc = Z_OK;
-    while (rc != Z_STREAM_END) {
-        if (grow(g, length * 2 + 1024) != 0) { inflateEnd(&s); return -2; }
-        s.next_out = g->data + g->length;
-        s.avail_out = (uInt)(g->capacity - g->length);
-        rc = inflate(&s, Z_NO_FLUSH);
-        g->length = g->capacity - s.avail_out;
-        if (rc == Z_STREAM_END && s.avail_in > 0) {
-            /* concatenated gzip members */
-            if (inflateReset(&s) != Z_OK) break;
-            rc = Z_OK;
-            continue;
-        }
-        if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) { inflateEnd(&s); return -1; }
-        if (rc == Z_BUF_ERROR && s.avail_in == 0) { inflateEnd(&s); return -1; }
+static const unsigned char xerial_magic[8] = { 0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0 };
+
+struct strait_dstream {
+    int codec;
+    const unsigned char *in;
+    size_t in_length;
+    size_t in_position;
+    size_t limit;
+    int finished;
+    z_stream gzip;
+    void *context;          /* lz4 or zstd */
+    unsigned char *block;   /* snappy: the current decompressed block */
+    size_t block_length;
+    size_t block_position;
+    int xerial;
+};
+
+static void dstream_free(strait_dstream *s) {
+    if (!s) return;
+    switch (s->codec) {
+    case STRAIT_CODEC_GZIP: inflateEnd(&s->gzip); break;
+    case STRAIT_CODEC_LZ4: if (s->context) lz4.free_dctx(s->context); break;
+    case STRAIT_CODEC_ZSTD: if (s->context) zstd.free_dstream(s->context); break;
     }
-    inflateEnd(&s);
-    return g->length > g->limit ? -2 : 0;
+    free(s->block);
+    free(s);
 }
 
-static int lz4_decompress(const void *src, size_t length, growable *g) {
-    void *ctx = NULL;
-    if (lz4.is_error(lz4.create_dctx(&ctx, 100))) return -1;
-    const unsigned char *in = src;
-    size_t remaining = length;
-    size_t hint = 1;
-    while (remaining > 0 && hint != 0) {
-        if (grow(g, 64 * 1024) != 0) { lz4.free_dctx(ctx); return -2; }
-        size_t out = g->capacity - g->length;
-        size_t consumed = remaining;
-        hint = lz4.decompress(ctx, g->data + g->length, &out, in, &consumed, NULL);
-        if (lz4.is_error(hint)) { lz4.free_dctx(ctx); return -1; }
-        g->length += out;
-        in += consumed;
-        remaining -= consumed;
-        if (consumed == 0 && out == 0) break;
-    }
-    lz4.free_dctx(ctx);
-    if (hint != 0) return -1; /* frame incomplete */
-    return g->length > g->limit ? -2 : 0;
-}
-
-static int zstd_decompress(const void *src, size_t length, growable *g) {
-    void *ds = zstd.create_dstream();
-    if (!ds) return -1;
-    if (zstd.is_error(zstd.init_dstream(ds))) { zstd.free_dstream(ds); return -1; }
-    zstd_in_buffer in = { src, length, 0 };
-    size_t rc = 1;
-    while (in.pos < in.size || rc != 0) {
-        if (grow(g, 128 * 1024) != 0) { zstd.free_dstream(ds); return -2; }
-        zstd_out_buffer out = { g->data + g->length, g->capacity - g->length, 0 };
-        size_t before = in.pos;
-        rc = zstd.decompress_stream(ds, &out, &in);
-        if (zstd.is_error(rc)) { zstd.free_dstream(ds); return -1; }
-        g->length += out.pos;
-        if (in.pos == in.size && rc != 0 && out.pos == 0 && before == in.pos) { zstd.free_dstream(ds); return -1; }
-    }
-    zstd.free_dstream(ds);
-    return g->length > g->limit ? -2 : 0;
-}
-
-static int snappy_decompress(const void *src, size_t length, growable *g) {
-    size_t size = 0;
-    if (snappy.uncompressed_length((const char *)src, length, &size) != 0) return -1;
-    if (size > g->limit) return -2;
-    if (grow(g, size ? size : 1) != 0) return -2;
-    size_t out = g->capacity - g->length;
-    if (snappy.uncompress((const char *)src, length, (char *)g->data + g->length, &out) != 0) return -1;
-    g->length += out;
-    return 0;
-}
-
-int strait_snappy_uncompressed_length(const void *src, size_t length, size_t *result) {
-    if (strait_codec_load(STRAIT_CODEC_SNAPPY) != 0) return -3;
-    return snappy.uncompressed_length((const char *)src, length, result) == 0 ? 0 : -1;
-}
-
-int strait_codec_decompress(int codec, const void *src, size_t length, size_t limit,
-                            void **out, size_t *out_length) {
-    *out = NULL;
-    *out_length = 0;
-    if (strait_codec_load(codec) != 0) return -3;
-    growable g = { NULL, 0, 0, limit };
-    int rc = -1;
+strait_dstream *strait_dstream_open(int codec, const void *src, size_t length, size_t limit, int *status) {
+    *status = 0;
+    if (codec < 1 || codec > 4 || strait_codec_load(codec) != 0) { *status = -3; return NULL; }
+    strait_dstream *s = calloc(1, sizeof *s);
+    if (!s) { *status = -2; return NULL; }
+    s->codec = codec;
+    s->in = src;
+    s->in_length = length;
+    s->limit = limit;
+    int ok = 1;
     switch (codec) {
-    case STRAIT_CODEC_GZIP: rc = gzip_decompress(src, length, &g); break;
-    case STRAIT_CODEC_SNAPPY: rc = snappy_decompress(src, length, &g); break;
-    case STRAIT_CODEC_LZ4: rc = lz4_decompress(src, length, &g); break;
-    case STRAIT_CODEC_ZSTD: rc = zstd_decompress(src, length, &g); break;
+    case STRAIT_CODEC_GZIP:
+        ok = inflateInit2(&s->gzip, 15 + 32) == Z_OK;
+        s->gzip.next_in = (Bytef *)src;
+        s->gzip.avail_in = (uInt)length;
+        break;
+    case STRAIT_CODEC_LZ4:
+        ok = !lz4.is_error(lz4.create_dctx(&s->context, 100));
+        break;
+    case STRAIT_CODEC_ZSTD:
+        s->context = zstd.create_dstream();
+        ok = s->context && !zstd.is_error(zstd.init_dstream(s->context));
+        if (ok && zstd.set_parameter) zstd.set_parameter(s->context, ZSTD_D_WINDOW_LOG_MAX, ZSTD_WINDOW_LOG_LIMIT);
+        break;
+    case STRAIT_CODEC_SNAPPY:
+        s->xerial = length >= 16 && memcmp(src, xerial_magic, 8) == 0;
+        if (s->xerial) s->in_position = 16;
+        break;
     }
-    if (rc != 0) { free(g.data); return rc; }
-    *out = g.data;
-    *out_length = g.length;
-    return 0;
+    if (!ok) { dstream_free(s); *status = -1; return NULL; }
+    return s;
 }
+
+/* The next snappy block into s->block: the rest of a xerial stream's blocks one by one, or a
+   bare raw block whole. 0 when there is none left, -1 corrupt, -2 over the limit. */
+static int snappy_next_block(strait_dstream *s) {
+    const unsigned char *block = s->in + s->in_position;
+    size_t block_length = s->in_length - s->in_position;
+    if (block_length == 0 || (!s->xerial && s->finished)) return 0;
+    if (s->xerial) {
+        if (block_length < 4) return -1;
+        size_t n = ((size_t)block[0] << 24) | ((size_t)block[1] << 16) | ((size_t)block[2] << 8) | block[3];
+        if (n > block_length - 4) return -1;
+        block += 4;
+        block_length = n;
+        s->in_position += 4 + n;
+    } else {
+        s->in_position = s->in_length;
+        s->finished = 1;
+    }
+    size_t size = 0;
+    if (snappy.uncompressed_length((const char *)block, block_length, &size) != 0) return -1;
+    if (size > s->limit) return -2;
+    free(s->block);
+    s->block = malloc(size ? size : 1);
+    if (!s->block) return -2;
+    s->block_length = size;
+    s->block_position = 0;
+    if (snappy.uncompress((const char *)block, block_length, (char *)s->block, &s->block_length) != 0) return -1;
+    return 1;
+}
+
+long strait_dstream_read(strait_dstream *s, void *dst, size_t cap) {
+    if (cap == 0 || s->finished == 2) return 0;
+    switch (s->codec) {
+    case STRAIT_CODEC_GZIP:
+        for (;;) {
+            s->gzip.next_out = dst;
+            s->gzip.avail_out = (uInt)cap;
+            int rc = inflate(&s->gzip, Z_NO_FLUSH);
+            long produced = (long)(cap - s->gzip.avail_out);
+            if (rc == Z_STREAM_END) {
+                /* concatenated gzip members */
+                if (s->gzip.avail_in == 0) s->finished = 2;
+                else if (inflateReset(&s->gzip) != Z_OK) return -1;
+                if (produced > 0 || s->finished == 2) return produced;
+                continue;
+            }
+            if (rc != Z_OK && !(rc == Z_BUF_ERROR && s->gzip.avail_in > 0)) return -1;
+            if (produced > 0) return produced;
+            if (s->gzip.avail_in == 0) return -1; /* truncated */
+        }
+    case STRAIT_CODEC_LZ4:
+        for (;;) {
+            size_t out = cap;
+            size_t consumed = s->in_length - s->in_position;
+            size_t hint = lz4.decompress(s->context, dst, &out, s->in + s->in_position, &consumed, NULL);
+            if (lz4.is_error(hint)) return -1;
+            s->in_position += consumed;
+            if (hint == 0 && s->in_position == s->in_length) s->finished = 2;
+            if (out > 0 || s->finished == 2) return (long)out;
+            if (consumed == 0 || s->in_position == s->in_length) return -1; /* frame incomplete */
+        }
+    case STRAIT_CODEC_ZSTD:
+        for (;;) {
+            zstd_in_buffer in = { s->in, s->in_length, s->in_position };
+            zstd_out_buffer out = { dst, cap, 0 };
+            size_t rc = zstd.decompress_stream(s->context, &out, &in);
+            if (zstd.is_error(rc)) return -1;
+            int progress = in.pos != s->in_position || out.pos > 0;
+            s->in_position = in.pos;
+            if (rc == 0 && in.pos == in.size) s->finished = 2;
+            if (out.pos > 0 || s->finished == 2) return (long)out.pos;
+            if (!progress) return -1; /* frame incomplete */
+        }
+    case STRAIT_CODEC_SNAPPY:
+        while (s->block_position == s->block_length) {
+            int rc = snappy_next_block(s);
+            if (rc == 0) { s->finished = 2; return 0; }
+            if (rc < 0) return rc;
+        }
+        size_t n = s->block_length - s->block_position;
+        if (n > cap) n = cap;
+        memcpy(dst, s->block + s->block_position, n);
+        s->block_position += n;
+        return (long)n;
+    }
+    return -1;
+}
+
+void strait_dstream_close(strait_dstream *s) { dstream_free(s); }

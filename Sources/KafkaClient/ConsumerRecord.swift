@@ -34,7 +34,7 @@ public struct PartitionFetch: Sendable {
     /// start of a batch the position is inside) are left out.
     public func records() throws(KafkaClientError) -> [ConsumerRecord] {
         var result: [ConsumerRecord] = []
-        result.reserveCapacity(recordCount)
+        result.reserveCapacity(reservation)
         try appendRecords(to: &result)
         return result
     }
@@ -44,13 +44,23 @@ public struct PartitionFetch: Sendable {
         batches.reduce(0) { $0 + $1.sizeInBytes }
     }
 
-    /// Records in the fetched batches (an upper bound on what `records()` returns).
+    /// Records in the fetched batches as their headers claim (an upper bound on what
+    /// `records()` returns, from a broker that does not lie).
     public var recordCount: Int {
         batches.reduce(legacyMessages.count) { $0 + Int($1.recordCount) }
     }
 
-    /// Like `records()`, appending to an array the caller keeps (reserve `recordCount` first:
-    /// one allocation per poll).
+    /// Room to reserve for the records: `recordCount`, capped, since the count comes from the
+    /// broker's bytes and a forged one must not drive an allocation (past the cap, arrays grow
+    /// as records are really decoded).
+    public var reservation: Int {
+        min(recordCount, Self.reservationCap)
+    }
+
+    static let reservationCap = 65_536
+
+    /// Like `records()`, appending to an array the caller keeps (reserve `reservation` first:
+    /// one allocation per poll in the common case).
     public func appendRecords(to result: inout [ConsumerRecord]) throws(KafkaClientError) {
         for view in batches {
             let records: [Record]

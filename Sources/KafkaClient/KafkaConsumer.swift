@@ -140,7 +140,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func poll(timeout: TimeAmount = .milliseconds(100)) async throws(KafkaClientError) -> [ConsumerRecord] {
         let fetches = try await pollBatches(timeout: timeout)
         var records: [ConsumerRecord] = []
-        records.reserveCapacity(fetches.reduce(0) { $0 + $1.recordCount })
+        records.reserveCapacity(min(fetches.reduce(0) { $0 + $1.reservation }, PartitionFetch.reservationCap))
         for fetch in fetches { try fetch.appendRecords(to: &records) }
         return records
     }

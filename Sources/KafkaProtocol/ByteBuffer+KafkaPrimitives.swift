@@ -231,13 +231,15 @@ extension ByteBuffer {
     // MARK: arrays
 
     /// Reads an array's element count, or nil for a null array. `minimumElementSize` bounds the
-    /// count by the bytes that remain, so a forged count cannot drive an allocation.
+    /// count by the bytes that remain, so a forged count cannot drive an allocation; a request
+    /// being decoded by the broker also spends its `ArrayElementBudget`.
     @inlinable
     public mutating func readKafkaArrayCount(_ field: StaticString, compact: Bool, minimumElementSize: Int) throws(KafkaCodecError) -> Int? {
         guard let count = try readKafkaLength(field, compact: compact, shortPrefix: false) else { return nil }
         guard count <= readableBytes / Swift.max(1, minimumElementSize) else {
             throw .invalidLength(field: "\(field)", length: Int64(count))
         }
+        try ArrayElementBudget.spend(count, field: field)
         return count
     }
 

@@ -19,9 +19,10 @@ struct LogCleaner {
         var latest: [ByteBuffer: Int64] = [:]
         for segment in segments {
             try segment.scan(from: 0, validate: false) { _, view in
-                guard !view.attributes.isControl, let batch = try? RecordBatch(view: view) else { return true }
-                for record in batch.records {
-                    if let key = record.key { latest[key] = batch.offset(of: record) }
+                guard !view.attributes.isControl else { return true }
+                try? RecordWalk.forEachRecord(in: view, keys: true, consecutiveOffsets: false) { record in
+                    if let key = record.key { latest[key] = view.baseOffset + Int64(record.offsetDelta) }
+                    return true
                 }
                 return true
             }
@@ -42,22 +43,35 @@ struct LogCleaner {
                 output.writeBuffer(&bytes)
                 return true
             }
-            let batch: RecordBatch
-            do {
-                batch = try RecordBatch(view: view)
+            func keeps(key: ByteBuffer?, offsetDelta: Int32, hasValue: Bool) -> Bool {
+                guard let key, latest[key] == view.baseOffset + Int64(offsetDelta) else { return false }
+                return !(dropTombstones && !hasValue)
+            }
+            // A walk first: most batches keep every record, and are then copied without being
+            // decoded (one batch may expand to hundreds of megabytes).
+            var dropsAny = false
+            do throws(KafkaCodecError) {
+                try RecordWalk.forEachRecord(in: view, keys: true, consecutiveOffsets: false, decompressionLimit: config.decompressionLimit) { record in
+                    dropsAny = !keeps(key: record.key, offsetDelta: record.offsetDelta, hasValue: record.hasValue)
+                    return !dropsAny
+                }
             } catch {
                 failure = .corruptBatch("\(error)")
                 return false
             }
-            let kept = batch.records.filter { record in
-                guard let key = record.key, latest[key] == batch.offset(of: record) else { return false }
-                return !(dropTombstones && record.value == nil)
-            }
-            if kept.count == batch.records.count {
+            if !dropsAny {
                 var bytes = view.bytes
                 output.writeBuffer(&bytes)
                 return true
             }
+            let batch: RecordBatch
+            do {
+                batch = try RecordBatch(view: view, decompressionLimit: config.decompressionLimit)
+            } catch {
+                failure = .corruptBatch("\(error)")
+                return false
+            }
+            let kept = batch.records.filter { keeps(key: $0.key, offsetDelta: $0.offsetDelta, hasValue: $0.value != nil) }
             changed = true
             guard !kept.isEmpty else { return true }
             var rewritten = batch

@@ -1,3 +1,5 @@
+import KafkaProtocol
+
 /// The settings of one partition log, resolved from topic overrides, broker settings and
 /// Kafka's defaults (in that order; see `TopicConfigDefinition`).
 public struct LogConfig: Sendable, Equatable {
@@ -17,6 +19,9 @@ public struct LogConfig: Sendable, Equatable {
     public var timestampAfterMaxMs: Int64
     public var flushMessages: Int64
     public var flushMs: Int64
+    /// The most a batch's records may take once decompressed (the broker's
+    /// `strait.decompression.max.bytes`): a bound on what one batch can cost to check or read.
+    public var decompressionLimit = CompressionCodec.defaultDecompressionLimit
 
     /// Builds the config from effective values by topic-config name; missing or unparsable
     /// values fall back to Kafka's defaults (values are validated before they are stored).

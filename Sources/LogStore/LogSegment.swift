@@ -362,12 +362,14 @@ final class LogSegment {
                 result = (view.baseOffset, view.maxTimestamp)
                 return false
             }
-            guard let batch = try? RecordBatch(view: view) else { return true }
-            for record in batch.records where batch.timestamp(of: record) >= timestamp {
-                result = (batch.offset(of: record), batch.timestamp(of: record))
+            // Walked, not decoded: one batch may expand to hundreds of megabytes.
+            try? RecordWalk.forEachRecord(in: view, consecutiveOffsets: false) { record in
+                let recordTimestamp = view.baseTimestamp + record.timestampDelta
+                guard recordTimestamp >= timestamp else { return true }
+                result = (view.baseOffset + Int64(record.offsetDelta), recordTimestamp)
                 return false
             }
-            return true
+            return result == nil
         }
         return result
     }

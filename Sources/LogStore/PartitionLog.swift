@@ -181,11 +181,21 @@ public final class PartitionLog: @unchecked Sendable {
                 }
                 guard !view.attributes.isControl else { throw .invalidRecord("clients may not write control batches") }
                 guard view.recordCount > 0 else { throw .invalidRecord("empty batch") }
-                if config.compact {
-                    // The one place the produce path reads records: compaction needs every key.
-                    guard let records = try? view.decodeRecords(), records.allSatisfy({ $0.key != nil }) else {
-                        throw .invalidRecord("Compacted topic cannot accept message without key")
+                // As Kafka's LogValidator: every record's framing, before anything is stored, so
+                // no consumer or mirror ever meets a batch it cannot read.
+                var keyless = false
+                do throws(KafkaCodecError) {
+                    try RecordWalk.forEachRecord(in: view, decompressionLimit: config.decompressionLimit) { entry in
+                        keyless = keyless || !entry.hasKey
+                        return true
                     }
+                } catch .compressionUnavailable(let why) {
+                    throw .corruptBatch(why)
+                } catch {
+                    throw .invalidRecord("\(error)")
+                }
+                if config.compact && keyless {
+                    throw .invalidRecord("Compacted topic cannot accept message without key")
                 }
                 if !config.logAppendTime {
                     let timestamp = view.maxTimestamp

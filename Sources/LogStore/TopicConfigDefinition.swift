@@ -14,6 +14,8 @@ public struct TopicConfigDefinition: Sendable {
         case choice([String])
         case list([String])
         case string
+        /// A Kafka release as the deprecated `message.format.version` takes it ("2.8", "3.0-IV1").
+        case kafkaVersion
     }
 
     public var name: String
@@ -34,6 +36,9 @@ public struct TopicConfigDefinition: Sendable {
         .init(name: "index.interval.bytes", defaultValue: "4096", brokerSynonym: "log.index.interval.bytes", type: .int(min: 0)),
         .init(name: "max.compaction.lag.ms", defaultValue: "9223372036854775807", brokerSynonym: "log.cleaner.max.compaction.lag.ms", type: .long(min: 1)),
         .init(name: "max.message.bytes", defaultValue: "1048588", brokerSynonym: "message.max.bytes", type: .int(min: 0)),
+        // Deprecated in Kafka 3.0 and still accepted by 3.x (ignored for the v2 format, the only
+        // one Strait writes); tools that copy topic configs between clusters send it.
+        .init(name: "message.format.version", defaultValue: "3.0-IV1", brokerSynonym: "log.message.format.version", type: .kafkaVersion),
         .init(name: "message.timestamp.after.max.ms", defaultValue: "9223372036854775807", brokerSynonym: "log.message.timestamp.after.max.ms", type: .long(min: 0)),
         .init(name: "message.timestamp.before.max.ms", defaultValue: "9223372036854775807", brokerSynonym: "log.message.timestamp.before.max.ms", type: .long(min: 0)),
         .init(name: "message.timestamp.type", defaultValue: "CreateTime", brokerSynonym: "log.message.timestamp.type", type: .choice(["CreateTime", "LogAppendTime"])),
@@ -70,6 +75,12 @@ public struct TopicConfigDefinition: Sendable {
             if items.isEmpty || items.contains(where: { !options.contains($0) }) {
                 return "Invalid value \(value) for configuration \(name): must be a list of \(options.joined(separator: ", "))"
             }
+        case .kafkaVersion:
+            let parts = value.trimmingWhitespace().split(separator: "-", maxSplits: 1)
+            let numbers = parts.first?.split(separator: ".", omittingEmptySubsequences: false) ?? []
+            let release = (2...3).contains(numbers.count) && numbers.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+            let iteration = parts.count == 1 || (parts[1].hasPrefix("IV") && parts[1].dropFirst(2).allSatisfy(\.isNumber) && parts[1].count > 2)
+            if !release || !iteration { return "Invalid value \(value) for configuration \(name): not a Kafka version such as 2.8 or 3.0-IV1" }
         case .string:
             break
         }

@@ -47,6 +47,15 @@ struct BatchForwarder {
         let contiguous = Int64(batch.lastOffsetDelta) + 1 == Int64(batch.recordCount)
         if contiguous && batch.baseOffset >= position && batch.attributes.timestampType == .createTime && !tracksOrigin
             && batch.sizeInBytes <= limit {
+            // Forwarded bytes are checked as the target will check them, so a batch the source
+            // should never have stored stops this partition with its offset instead of looping
+            // on the target's refusal.
+            do throws(KafkaCodecError) {
+                try batch.validateIntegrity()
+                try RecordWalk.forEachRecord(in: batch) { _ in true }
+            } catch {
+                throw .corrupt(offset: batch.baseOffset, "\(error)")
+            }
             return Outcome(batches: [Outgoing(bytes: batch.bytes, runs: [OffsetRun(sourceOffset: batch.baseOffset, targetOffset: 0, span: Int64(batch.recordCount))])])
         }
         let records: [Record]

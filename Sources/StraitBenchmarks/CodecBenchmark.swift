@@ -108,11 +108,15 @@ struct CodecBenchmark {
                 }
             }
             let rawDecompressRate = measure(seconds: seconds) {
-                var out: UnsafeMutableRawPointer?
+                var status: Int32 = 0
                 var length = 0
-                let status = rawInput.withUnsafeBytes { strait_codec_decompress(id, $0.baseAddress, $0.count, 1 << 28, &out, &length) }
-                precondition(status == 0)
-                strait_free(out)
+                rawInput.withUnsafeBytes { raw in
+                    let stream = strait_dstream_open(id, raw.baseAddress, raw.count, 1 << 28, &status)!
+                    defer { strait_dstream_close(stream) }
+                    scratch.withUnsafeMutableBytes { out in
+                        while case let n = strait_dstream_read(stream, out.baseAddress, out.count), n > 0 { length += n }
+                    }
+                }
                 return length
             }
             let ratio = Double(input.readableBytes) / Double(compressed.readableBytes)

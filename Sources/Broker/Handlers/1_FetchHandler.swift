@@ -50,17 +50,25 @@ struct FetchHandler: ApiHandler {
     }
 
     /// `denied` names the topics the client may not read: they answer TOPIC_AUTHORIZATION_FAILED.
+    ///
+    /// The response holds at most `fetch.max.bytes` of records (plus the first batch when it alone
+    /// is larger, as Kafka does), whatever the request asks. A partition named twice is answered
+    /// once, as Kafka's fetch map does, so a request cannot make the broker open a descriptor per
+    /// repetition. A partition answered with an error carries empty records, never null: Kafka
+    /// never sends null there, and librdkafka fails to parse it.
     private func read(_ request: FetchRequest, denied: Set<String>) -> (FetchResponse, [[FileSlice?]], Int, Bool) {
-        var budget = Int(request.maxBytes)
+        var budget = min(Int(request.maxBytes), Int(broker.registry.config.long("fetch.max.bytes")))
         var total = 0
         var failed = false
         var topics: [FetchResponse.FetchableTopicResponse] = []
         var slices: [[FileSlice?]] = []
+        var seen = Set<TopicPartition>()
         for topic in request.topics {
             var partitions: [FetchResponse.PartitionData] = []
             var topicSlices: [FileSlice?] = []
-            for wanted in topic.partitions {
-                var data = FetchResponse.PartitionData(partitionIndex: wanted.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: nil, records: nil)
+            for wanted in topic.partitions where seen.insert(TopicPartition(topic: topic.topic, partition: wanted.partition)).inserted {
+                var data = FetchResponse.PartitionData(partitionIndex: wanted.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1,
+                                                       abortedTransactions: nil, records: ByteBuffer())
                 guard !denied.contains(topic.topic), let log = broker.registry.partition(topic.topic, wanted.partition) else {
                     data.errorCode = (denied.contains(topic.topic) ? ErrorCode.topicAuthorizationFailed : .unknownTopicOrPartition).rawValue
                     failed = true

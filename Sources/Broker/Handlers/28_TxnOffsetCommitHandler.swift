@@ -5,6 +5,7 @@ import KafkaSecurity
 struct TxnOffsetCommitHandler: ApiHandler {
     let transactions: TransactionCoordinator
     let groups: GroupCoordinator
+    let registry: TopicRegistry
 
     func handle(_ request: TxnOffsetCommitRequest, context: RequestContext) async -> TxnOffsetCommitResponse {
         let denied: ErrorCode? = !context.allows(.write, .transactionalId, request.transactionalId) ? .transactionalIdAuthorizationFailed
@@ -22,6 +23,23 @@ struct TxnOffsetCommitHandler: ApiHandler {
                 .init(name: topic.name, partitions: topic.partitions.map { .init(partitionIndex: $0.partitionIndex, errorCode: allowed.rawValue) })
             })
         }
-        return await groups.commitTransactional(request)
+        // As Kafka: offsets of partitions that do not exist are refused, not stored.
+        var known = request
+        var unknown: [TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic] = []
+        known.topics = []
+        for topic in request.topics {
+            var present = topic
+            present.partitions = topic.partitions.filter { registry.partition(topic.name, $0.partitionIndex) != nil }
+            let missing = topic.partitions.filter { registry.partition(topic.name, $0.partitionIndex) == nil }
+            if !present.partitions.isEmpty { known.topics.append(present) }
+            if !missing.isEmpty {
+                unknown.append(.init(name: topic.name, partitions: missing.map {
+                    .init(partitionIndex: $0.partitionIndex, errorCode: ErrorCode.unknownTopicOrPartition.rawValue)
+                }))
+            }
+        }
+        var response = await groups.commitTransactional(known)
+        response.topics += unknown
+        return response
     }
 }

@@ -30,13 +30,14 @@ const char *strait_codec_error(int codec);
 size_t strait_codec_bound(int codec, size_t length);
 size_t strait_codec_compress(int codec, int level, const void *src, size_t length, void *dst, size_t cap);
 
-/* Decompression into a malloc'd buffer (free with strait_free) of at most `limit` bytes.
-   Returns 0 and sets *out and *out_length on success; -1 on corrupt input, -2 when the output would
-   exceed the limit, -3 when the codec is unavailable. */
-int strait_codec_decompress(int codec, const void *src, size_t length, size_t limit,
-                            void **out, size_t *out_length);
-/* Raw snappy blocks, for the xerial framing implemented in Swift. */
-int strait_snappy_uncompressed_length(const void *src, size_t length, size_t *result);
-void strait_free(void *pointer);
+/* Decompression as a stream over `src` (which must outlive it), read in pieces of the caller's
+   size. open returns NULL with *status -3 when the codec is unavailable, -1 when the data cannot
+   start a stream, -2 when out of memory. read returns the bytes written (> 0), 0 at the end, -1 on
+   corrupt or truncated input, -2 when one snappy block alone would exceed `limit`; the caller
+   bounds the total. */
+typedef struct strait_dstream strait_dstream;
+strait_dstream *strait_dstream_open(int codec, const void *src, size_t length, size_t limit, int *status);
+long strait_dstream_read(strait_dstream *stream, void *dst, size_t cap);
+void strait_dstream_close(strait_dstream *stream);
 
 #endif

@@ -52,15 +52,10 @@ public enum CompressionCodec: Int16, Sendable, CaseIterable, CustomStringConvert
         }
     }
 
+    /// The whole decompressed body, at most `limit` bytes.
     public func decompress(_ input: ByteBuffer, limit: Int = CompressionCodec.defaultDecompressionLimit) throws(KafkaCodecError) -> ByteBuffer {
-        switch self {
-        case .none:
-            return input
-        case .snappy:
-            return try XerialSnappy.decompress(input, limit: limit)
-        case .gzip, .lz4, .zstd:
-            return try Self.rawDecompress(Int32(rawValue), input, limit: limit)
-        }
+        guard self != .none else { return input }
+        return try DecompressionStream(codec: self, input: input, limit: limit).readAll()
     }
 
     static func rawCompress(_ codec: Int32, _ input: ByteBuffer, level: Int32, allocator: ByteBufferAllocator) throws(KafkaCodecError) -> ByteBuffer {
@@ -76,27 +71,5 @@ public enum CompressionCodec: Int16, Sendable, CaseIterable, CustomStringConvert
             throw .corrupt("compression with codec \(codec) failed")
         }
         return output
-    }
-
-    static func rawDecompress(_ codec: Int32, _ input: ByteBuffer, limit: Int) throws(KafkaCodecError) -> ByteBuffer {
-        var pointer: UnsafeMutableRawPointer?
-        var length = 0
-        let status = input.withUnsafeReadableBytes { source in
-            strait_codec_decompress(codec, source.baseAddress, source.count, limit, &pointer, &length)
-        }
-        defer { strait_free(pointer) }
-        switch status {
-        case 0:
-            var output = ByteBuffer()
-            if let pointer { output.writeBytes(UnsafeRawBufferPointer(start: pointer, count: length)) }
-            return output
-        case -2:
-            throw .corrupt("decompressed data exceeds \(limit) bytes")
-        case -3:
-            try CompressionCodec(rawValue: Int16(codec))!.checkAvailable()
-            throw .compressionUnavailable("codec \(codec) unavailable")
-        default:
-            throw .corrupt("\(CompressionCodec(rawValue: Int16(codec))!) data does not decompress")
-        }
     }
 }

@@ -106,7 +106,8 @@ public struct RecordBatchView: Sendable {
             throw .invalidLength(field: "record count", length: Int64(count))
         }
         var records: [Record] = []
-        records.reserveCapacity(count)
+        // The count is the sender's claim: reserve a little, and let real records grow the array.
+        records.reserveCapacity(min(count, 1024))
         for _ in 0..<count {
             records.append(try Record(from: &body))
         }

@@ -6,7 +6,7 @@ import NIOCore
 /// Java's producer (snappy-java) and librdkafka write the "xerial" framing: a 16-byte header
 /// (`0x82 "SNAPPY" 0x00`, INT32 version 1, INT32 compatible version 1) followed by blocks, each an
 /// INT32 big-endian length and a raw snappy block of at most 32 KiB of input. Some clients send a
-/// bare raw snappy block instead; reading accepts both.
+/// bare raw snappy block instead; reading accepts both (in the C decompression stream).
 enum XerialSnappy {
     static let magic: [UInt8] = [0x82, 0x53, 0x4E, 0x41, 0x50, 0x50, 0x59, 0x00]
     static let blockSize = 32 * 1024
@@ -31,24 +31,6 @@ enum XerialSnappy {
             }
             guard written > 0 else { throw .corrupt("snappy compression failed") }
             output.setInteger(Int32(written), at: lengthIndex)
-        }
-        return output
-    }
-
-    static func decompress(_ input: ByteBuffer, limit: Int) throws(KafkaCodecError) -> ByteBuffer {
-        guard input.readableBytes >= 16, input.getBytes(at: input.readerIndex, length: 8) == magic else {
-            return try CompressionCodec.rawDecompress(codec, input, limit: limit)
-        }
-        var rest = input
-        rest.moveReaderIndex(forwardBy: 16)
-        var output = ByteBuffer()
-        while rest.readableBytes > 0 {
-            guard let length = rest.readInteger(as: Int32.self), length >= 0, Int(length) <= rest.readableBytes else {
-                throw .corrupt("snappy xerial block length")
-            }
-            let block = rest.readSlice(length: Int(length))!
-            var piece = try CompressionCodec.rawDecompress(codec, block, limit: limit - output.readableBytes)
-            output.writeBuffer(&piece)
         }
         return output
     }
