@@ -5,12 +5,19 @@ import PackageDescription
 /// (about 8% of the producer's CPU per record); debug builds, and so the tests, keep them.
 let releaseExclusivity: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
+/// `STRAIT_FUZZ=1` (set by `Tests/fuzz.sh`): Strait's own modules built with libFuzzer's coverage
+/// instrumentation and `FUZZING` defined, for `--product strait-fuzz` only. The dependencies are
+/// left as they are: they are not what is fuzzed, and rebuilding them would cost minutes.
+let fuzzing = Context.environment["STRAIT_FUZZ"] == "1"
+let fuzzed: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"]), .define("FUZZING")] : []
+
 let package = Package(
     name: "Strait",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "strait", targets: ["StraitCLI"]),
         .executable(name: "strait-bench", targets: ["StraitBenchmarks"]),
+        .executable(name: "strait-fuzz", targets: ["StraitFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -40,7 +47,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             exclude: ["Schema"],
-            swiftSettings: releaseExclusivity
+            swiftSettings: releaseExclusivity + fuzzed
         ),
         // Kafka's security vocabulary shared by the broker and the client: SASL mechanisms (PLAIN,
         // SCRAM), JAAS text, Java properties, config providers and TLS settings from `ssl.*` keys.
@@ -52,7 +59,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
-            ]
+            ],
+            swiftSettings: fuzzed
         ),
         .target(
             name: "LogStore",
@@ -60,7 +68,8 @@ let package = Package(
                 "KafkaProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: fuzzed
         ),
         .target(
             name: "Broker",
@@ -75,7 +84,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
-            ]
+            ],
+            swiftSettings: fuzzed
         ),
         .target(
             name: "KafkaClient",
@@ -89,7 +99,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: releaseExclusivity
+            swiftSettings: releaseExclusivity + fuzzed
         ),
         .target(
             name: "Mirror",
@@ -139,6 +149,27 @@ let package = Package(
             name: "StraitBenchmarks",
             dependencies: ["KafkaProtocol", "CKafkaShims", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // The coverage-guided fuzzer's targets (`Tests/fuzz.sh`; docs/fuzzing.md): the broker's
+        // request path in process, and record batches through the broker's and the consumer's
+        // decoders. `strait-fuzz` is their libFuzzer entry point, or a replayer without FUZZING.
+        .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "Broker", "KafkaClient", "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: fuzzed
+        ),
+        // libFuzzer's driver, declared for `strait-fuzz` (present only in fuzzing builds).
+        .target(name: "CLibFuzzer"),
+        .executableTarget(
+            name: "StraitFuzz",
+            dependencies: ["FuzzTargets", "CLibFuzzer"],
+            swiftSettings: fuzzed,
+            linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer", "-use-ld=lld"])] : []
+        ),
+        .testTarget(name: "FuzzTargetTests", dependencies: ["FuzzTargets"]),
         .testTarget(
             name: "KafkaProtocolTests",
             dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],

@@ -1,9 +1,34 @@
 #!/usr/bin/env bash
-# Long fuzz run of the protocol codec: ten million mutated frames by default.
-#   Tests/fuzz.sh [FRAMES] [SEED]
+# Coverage-guided fuzzing with libFuzzer (docs/fuzzing.md): each target runs from the checked-in
+# seed corpus (Tests/Fuzz/corpus/<target>) plus what earlier runs on this machine found.
+#   Tests/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]    defaults: 3600, requests records
+# A crashing, leaking or hanging input is saved as .build/fuzz/findings/<target>/<kind>-<hash>;
+# copy it to Tests/Fuzz/regressions/<target>/ with the fix so the Swift suite replays it.
+# Exits non-zero when any target found something.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export STRAIT_FUZZ_FRAMES="${1:-10000000}"
-export STRAIT_FUZZ_SEED="${2:-$(date +%s)}"
-swift build --build-tests
-swift test --skip-build --filter FuzzTests
+seconds="${1:-3600}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(requests records)
+
+STRAIT_FUZZ=1 swift build --product strait-fuzz
+binary=.build/debug/strait-fuzz
+status=0
+for target in "${targets[@]}"; do
+    corpus=.build/fuzz/corpus/$target
+    findings=.build/fuzz/findings/$target
+    mkdir -p "$corpus" "$findings"
+    echo "== fuzz $target for ${seconds}s"
+    set +e
+    STRAIT_FUZZ_TARGET=$target "$binary" "$corpus" "Tests/Fuzz/corpus/$target" \
+        -max_total_time="$seconds" -timeout=30 -rss_limit_mb=3072 -max_len=65536 \
+        -artifact_prefix="$findings/" -print_final_stats=1 2>&1 | tee ".build/fuzz/$target.log" | grep -E "^#[0-9]+ *(INITED|DONE|pulse)|ERROR|SUMMARY|stat::" || true
+    result=${PIPESTATUS[0]}
+    set -e
+    if [ "$result" -ne 0 ]; then
+        echo "fuzz $target: libFuzzer exited with $result; inputs in $findings, log in .build/fuzz/$target.log" >&2
+        status=1
+    fi
+done
+exit $status

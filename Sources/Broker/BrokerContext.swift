@@ -27,9 +27,19 @@ public final class BrokerContext: Sendable {
     /// Creates a topic because a client named it, when `auto.create.topics.enable` allows and
     /// the client may create it (CREATE on the cluster or the topic).
     func autoCreate(_ name: String, context: RequestContext) -> TopicRegistry.Topic? {
+        try? autoCreating(name, context: context)?.get()
+    }
+
+    /// The topic, auto-created if the broker and the ACLs allow it; nil when auto-creation does
+    /// not apply, and the creation's error (a partition limit, say) when it failed.
+    func autoCreating(_ name: String, context: RequestContext) -> Result<TopicRegistry.Topic, KafkaError>? {
         guard registry.brokerProperty("auto.create.topics.enable")?.value == "true", TopicName.problem(with: name) == nil,
               context.allowsCluster(.create) || context.allows(.create, .topic, name) else { return nil }
-        _ = try? registry.create(name: name, partitions: -1, configs: [:], validateOnly: false, nowMs: nowMs())
-        return registry.topic(named: name)
+        do {
+            try registry.create(name: name, partitions: -1, configs: [:], validateOnly: false, nowMs: nowMs())
+        } catch where error.code != .topicAlreadyExists {
+            return .failure(error)
+        } catch {}
+        return registry.topic(named: name).map { .success($0) }
     }
 }

@@ -4,12 +4,17 @@ import KafkaProtocol
 /// on, without control batches and, for read_committed, without the aborted transactions the
 /// broker listed (KIP-98: a producer's transactional batches from the first offset of an
 /// aborted transaction up to its ABORT marker); legacy (magic 0/1) messages unwrapped. Pure, so
-/// it is tested on hand-made answers.
-struct FetchedPartitionDecoder {
-    var isolationLevel: ConsumerConfig.IsolationLevel
-    var checkCRCs: Bool
+/// it is tested on hand-made answers (and fuzzed).
+public struct FetchedPartitionDecoder: Sendable {
+    public var isolationLevel: ConsumerConfig.IsolationLevel
+    public var checkCRCs: Bool
 
-    func decode(_ topicPartition: TopicPartition, position: Int64, _ data: FetchResponse.PartitionData) -> Result<PartitionFetch?, KafkaClientError> {
+    public init(isolationLevel: ConsumerConfig.IsolationLevel, checkCRCs: Bool) {
+        self.isolationLevel = isolationLevel
+        self.checkCRCs = checkCRCs
+    }
+
+    public func decode(_ topicPartition: TopicPartition, position: Int64, _ data: FetchResponse.PartitionData) -> Result<PartitionFetch?, KafkaClientError> {
         guard data.errorCode == 0 else {
             if data.errorCode == ErrorCode.offsetOutOfRange.rawValue {
                 return .failure(.offsetOutOfRange(topic: topicPartition.topic, partition: topicPartition.partition, offset: position))

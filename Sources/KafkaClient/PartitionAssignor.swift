@@ -25,7 +25,7 @@ struct RangeAssignor: PartitionAssignor {
     var isCooperative: Bool { false }
 
     func assign(_ members: [GroupSubscription], partitionCounts: [String: Int]) -> [String: [TopicPartition]] {
-        var result = Dictionary(uniqueKeysWithValues: members.map { ($0.memberId, [TopicPartition]()) })
+        var result = Dictionary(members.map { ($0.memberId, [TopicPartition]()) }, uniquingKeysWith: { first, _ in first })
         let topics = Set(members.flatMap(\.topics)).sorted()
         for topic in topics {
             guard let count = partitionCounts[topic], count > 0 else { continue }
@@ -73,9 +73,9 @@ struct CooperativeStickyAssignor: PartitionAssignor {
                 owner[owned] = (member.memberId, member.generationId)
             }
         }
-        var assignment = Dictionary(uniqueKeysWithValues: ordered.map { ($0.memberId, [TopicPartition]()) })
+        var assignment = Dictionary(ordered.map { ($0.memberId, [TopicPartition]()) }, uniquingKeysWith: { first, _ in first })
         for (partition, claim) in owner { assignment[claim.member]!.append(partition) }
-        let subscriptions = Dictionary(uniqueKeysWithValues: ordered.map { ($0.memberId, Set($0.topics)) })
+        let subscriptions = Dictionary(ordered.map { ($0.memberId, Set($0.topics)) }, uniquingKeysWith: { first, _ in first })
         // Members above their fair share give up their highest partitions.
         let quota = all.isEmpty ? 0 : (all.count + ordered.count - 1) / ordered.count
         let floorQuota = all.count / max(ordered.count, 1)

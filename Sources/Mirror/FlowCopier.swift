@@ -144,9 +144,9 @@ final class FlowCopier: @unchecked Sendable {
             stored[partition] = progress[partition]
         }
         try await recorder.adopt(partitions, positions: progress)
-        try consumer.assign(Array(owned), starts: Dictionary(uniqueKeysWithValues: partitions.map { partition in
+        try consumer.assign(Array(owned), starts: Dictionary(partitions.map { partition in
             (partition, stored[partition].map { KafkaConsumer.StartPosition.offset($0 + 1) } ?? .beginning)
-        }))
+        }, uniquingKeysWith: { first, _ in first }))
         for partition in partitions where stopped.contains(partition) { try? consumer.pause([partition]) }
         logger.info("\(flow.name): copying \(partitions.sorted().map(\.description).joined(separator: ", "))")
         for partition in partitions where recreatedTopics[partition.topic].map({ !$0.contains(partition.partition) }) ?? false {

@@ -41,7 +41,7 @@ final class InternalTopic: Sendable {
     func readAll() async throws(KafkaClientError) -> [ConsumerRecord] {
         let metadata = try await cluster.watch([name])
         let partitions = (0..<Int32(metadata.partitionCount(name) ?? 0)).map { TopicPartition(name, $0) }
-        let ends = try await KafkaAdmin(cluster: cluster).listOffsets(Dictionary(uniqueKeysWithValues: partitions.map { ($0, .latest) }))
+        let ends = try await KafkaAdmin(cluster: cluster).listOffsets(Dictionary(partitions.map { ($0, .latest) }, uniquingKeysWith: { first, _ in first }))
         let wanted = partitions.filter { (ends[$0]?.offset ?? 0) > 0 }
         guard !wanted.isEmpty else { return [] }
         var config = ConsumerConfig()

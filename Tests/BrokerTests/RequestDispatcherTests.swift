@@ -13,17 +13,12 @@ final class RequestDispatcherTests: XCTestCase {
     private var dispatcher = RequestDispatcher()
     private var context: BrokerContext!
 
-    override func setUpWithError() throws {
+    override func setUp() async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("strait-broker-\(UUID().uuidString)").path
-        let config = BrokerConfig(dataDirectory: directory, properties: ["message.max.bytes": "2000"])
-        let registry = try TopicRegistry(config: config, cleanShutdown: true, nowMs: 0)
-        context = BrokerContext(config: config, clusterId: "test-cluster", registry: registry)
-        let groups = try GroupCoordinator(log: GroupMetadataLog(registry: registry, nowMs: 0), settings: .init(), logger: Logger(label: "test"))
-        let producerIds = ProducerIdAllocator(dataDirectory: directory)
-        let transactions = try TransactionCoordinator(broker: context, groups: groups, producerIds: producerIds,
-                                                      log: TransactionLog(registry: registry, nowMs: 0), logger: Logger(label: "test"))
-        dispatcher = BrokerService.dispatcher(for: context, groups: groups, transactions: transactions, producerIds: producerIds,
-                                              scram: try ScramCredentialStore(dataDirectory: directory))
+        let broker = try await InProcessBroker(config: BrokerConfig(dataDirectory: directory, properties: ["message.max.bytes": "2000"]),
+                                               logger: Logger(label: "test"))
+        context = broker.context
+        dispatcher = broker.dispatcher
     }
 
     override func tearDown() {

@@ -68,13 +68,28 @@ def port_is_free(port: int) -> bool:
             return False
 
 
+def fresh_clone(tmp_path: Path) -> Path:
+    """A fresh clone of this repository in a new directory: made here, or, when
+    STRAIT_FRESH_CLONE names one, that directory, which Tests/run-all.sh passes only when it
+    runs in a clone nothing has been built or changed in yet (CI's). The first command then
+    builds that clone once, and the rest of the run reuses the build."""
+    given = os.environ.get("STRAIT_FRESH_CLONE")
+    if given:
+        clone = Path(given)
+        status = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=clone, capture_output=True, text=True, check=True)
+        assert status.stdout == "", f"STRAIT_FRESH_CLONE={clone} is not a fresh clone:\n{status.stdout}"
+        return clone
+    clone = tmp_path / "new-user" / "strait"
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
+    return clone
+
+
 def test_readme_first_command_in_a_fresh_clone(tmp_path):
     command = setup_commands(REPO / "README.md")[0]
     assert command == "swift run strait demo"
     for port in (9092, 9093, 9464):
         assert port_is_free(port), f"port {port} is taken: the README's first command needs it"
-    clone = tmp_path / "new-user" / "strait"
-    subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
+    clone = fresh_clone(tmp_path)
     log = tmp_path / "first-run.log"
     daemon = Daemon(command, clone, log)
     try:

@@ -14,9 +14,8 @@ from kafka import KafkaAdminClient
 
 from interop import (CORRUPT_MESSAGE, CRC_AT, INVALID_RECORD, INVALID_REQUEST, INVALID_TOPIC_EXCEPTION,
                      LAST_OFFSET_DELTA_AT, MESSAGE_TOO_LARGE, RECORD_COUNT_AT, UNKNOWN_TOPIC_OR_PARTITION,
-                     UNSUPPORTED_VERSION, ATTRIBUTES_AT, Disconnected, Wire, api_versions, build_batch,
-                     fetch_raw, metadata, produce_raw, unique_topic)
-from kafka.record.util import calc_crc32c
+                     UNSUPPORTED_VERSION, Disconnected, Wire, api_versions, build_batch, fetch_raw, metadata,
+                     produce_raw, recrc, unique_topic)
 
 TANSU_NAMES = "topic names are not validated: Produce to 'bad/name' or a 250-character name succeeds"
 
@@ -200,11 +199,6 @@ def high_watermark(broker, topic, partition=0) -> int:
     p = fetch_raw(broker.bootstrap, topic, partition, 0, max_bytes=1024)
     assert p.error_code == 0
     return p.high_watermark
-
-
-def recrc(batch: bytearray) -> bytearray:
-    struct.pack_into(">I", batch, CRC_AT, calc_crc32c(memoryview(batch)[ATTRIBUTES_AT:]))
-    return batch
 
 
 def test_produce_good_batch_baseline(broker, topics):

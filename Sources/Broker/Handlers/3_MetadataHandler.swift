@@ -13,8 +13,13 @@ struct MetadataHandler: ApiHandler {
                 if let name = entry.name {
                     if !context.allows(.describe, .topic, name) {
                         topics.append(.init(errorCode: ErrorCode.topicAuthorizationFailed.rawValue, name: name, topicId: .zero))
-                    } else if let topic = registry.topic(named: name) ?? (autoCreateAllowed(request, context) ? broker.autoCreate(name, context: context) : nil) {
+                    } else if let topic = registry.topic(named: name) {
                         topics.append(describe(topic))
+                    } else if autoCreateAllowed(request, context), let created = broker.autoCreating(name, context: context) {
+                        switch created {
+                        case .success(let topic): topics.append(describe(topic))
+                        case .failure(let error): topics.append(.init(errorCode: error.code.rawValue, name: name, topicId: .zero))
+                        }
                     } else {
                         let code: ErrorCode = TopicName.problem(with: name) == nil ? .unknownTopicOrPartition : .invalidTopicException
                         topics.append(.init(errorCode: code.rawValue, name: name, topicId: .zero))

@@ -102,7 +102,9 @@ actor TransactionCoordinator {
 
     // MARK: registering partitions and groups
 
-    func addPartitions(transactionalId: String, producerId: Int64, epoch: Int16, partitions: [TopicPartition]) -> [TopicPartition: ErrorCode] {
+    func addPartitions(transactionalId: String, producerId: Int64, epoch: Int16, partitions requested: [TopicPartition]) -> [TopicPartition: ErrorCode] {
+        // A partition may be named twice in one request; it is answered once.
+        let partitions = Array(Set(requested))
         if let error = validate(transactionalId, producerId, epoch) {
             return Dictionary(uniqueKeysWithValues: partitions.map { ($0, error) })
         }
