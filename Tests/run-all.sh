@@ -41,9 +41,6 @@ fi
 echo "== schemas agree with kafka-python"
 python3 Tests/KafkaProtocolTests/Oracle/schema_agreement.py
 
-echo "== fuzz: each libFuzzer target for a minute from the checked-in corpus (Tests/fuzz.sh; long runs in docs/fuzzing.md)"
-bash Tests/fuzz.sh 60
-
 echo "== swift test"
 swift build --build-tests
 log=$(mktemp)
@@ -71,3 +68,7 @@ STRAIT_BIN="$PWD/.build/debug/strait" python3 -m pytest Tests/Mirror -q -p no:ca
 echo "== daemon: the README's first command in a fresh clone, the demo, configuration, HTTP, deploy files"
 [ ${#first_run_done[@]} -eq 0 ] || echo "(the README's first command ran at the start, in this fresh clone)"
 STRAIT_BIN="$PWD/.build/debug/strait" python3 -m pytest Tests/Daemon -q -p no:cacheprovider "${first_run_done[@]}"
+
+# Last: the fuzzing build recompiles Strait's own modules with coverage instrumentation.
+echo "== fuzz: each libFuzzer target for a minute from the checked-in corpus (Tests/fuzz.sh; long runs in docs/fuzzing.md)"
+bash Tests/fuzz.sh 60

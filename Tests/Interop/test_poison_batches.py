@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import struct
 import time
 
 import pytest
@@ -30,10 +31,10 @@ from kafka import KafkaConsumer
 from kafka.codec import gzip_decode, lz4_decode, snappy_decode, zstd_decode
 from kafka.structs import TopicPartition as KpTopicPartition
 
-from interop import (CORRUPT_MESSAGE, INVALID_RECORD, LATEST, MESSAGE_TOO_LARGE, ProcessSampler,
-                     assert_alive, build_batch, compress, create_topic, decode_values, encode_record,
-                     fetch_raw, list_offsets_raw, past_timestamps, produce_raw, rebatch, split_batch,
-                     unique_topic, varint)
+from interop import (BATCH_HEADER_SIZE, CORRUPT_MESSAGE, INVALID_RECORD, LATEST, MESSAGE_TOO_LARGE,
+                     RECORD_COUNT_AT, ProcessSampler, assert_alive, build_batch, compress, create_topic,
+                     decode_values, encode_record, fetch_raw, list_offsets_raw, past_timestamps, produce_raw,
+                     rebatch, split_batch, unique_topic, varint)
 
 CODECS = ["gzip", "snappy", "lz4", "zstd"]
 PARTITIONS = 64
@@ -450,3 +451,93 @@ def test_batch_just_under_the_ceiling_is_accepted_with_bounded_memory(own_broker
         f"broker RSS peaked at {rss.max_rss_mib:.0f} MiB (from {rss.baseline_rss / MIB:.0f} MiB) during "
         f"ListOffsets by timestamp, limit {RSS_LIMIT_MIB} MiB")
     assert latest(own_broker.bootstrap, topic, 0) == 4
+
+
+COMPACTION_RSS_LIMIT_MIB = 720   # ~1.5x the measured peak (~475 MiB, debug build)
+
+
+def _first_batch_record_count(segment) -> int | None:
+    """recordCount of the first batch in a segment file (None while it is absent or short)."""
+    try:
+        with open(segment, "rb") as f:
+            header = f.read(BATCH_HEADER_SIZE)
+    except FileNotFoundError:
+        return None
+    if len(header) < BATCH_HEADER_SIZE:
+        return None
+    return struct.unpack_from(">i", header, RECORD_COUNT_AT)[0]
+
+
+@pytest.mark.broker_settings({"log.retention.check.interval.ms": "1000"})
+def test_compaction_of_batch_just_under_the_ceiling_keeps_memory_bounded(own_broker):
+    """A zstd batch of 2 records, k1 and k2, each 100 MiB of zeros (~200 MiB decompressed, under
+    the 256 MiB ceiling), then k1 overwritten by a small batch that rolls the segment: the log
+    cleaner (run every second with log.retention.check.interval.ms=1000; segment.bytes is the big
+    batch's size, so the next batch rolls and the big one's segment becomes inactive, and
+    min.compaction.lag.ms=0) rewrites the big batch without k1's old record. The broker's RSS stays
+    under 720 MiB from the produce to the end of the read: measured ~475 MiB peak with the debug
+    build, almost all of it in the cleaner (the append alone stays near 40 MiB); 720 is ~1.5x that.
+    A confluent-kafka consumer from offset 0 then gets k2's 100 MiB of zeros at 1 and k1 = b"new"
+    at 2, and nothing at 0."""
+    ts = past_timestamps(3)
+    header, _ = split_batch(build_batch([(b"k1", b""), (b"k2", b"")], ts[:2]))
+    records = b"".join(encode_record(i, ts[i] - ts[0], key, bytes(BOMB_RECORD))
+                       for i, key in enumerate([b"k1", b"k2"]))
+    assert 200 * MIB < len(records) < CEILING
+    big = rebatch(header, compress("zstd", records), "zstd")
+    del records
+
+    topic = unique_topic("compact-under")
+    create_topic(own_broker, topic, 1, {"cleanup.policy": "compact", "max.message.bytes": str(10 * MIB),
+                                        "segment.bytes": str(len(big)), "min.compaction.lag.ms": "0"})
+    segment = own_broker.data_dir / f"{topic}-0" / "00000000000000000000.log"
+    started = time.monotonic()
+    with ProcessSampler(own_broker.proc.pid, interval=0.02) as rss:
+        r = produce_raw(own_broker.bootstrap, topic, 0, big, timeout=60)
+        assert (r.error_code, r.base_offset) == (0, 0), f"the ~200 MiB zstd batch: error {r.error_code}"
+        r = produce_raw(own_broker.bootstrap, topic, 0, build_batch([(b"k1", b"new")], ts[2:]))
+        assert (r.error_code, r.base_offset) == (0, 2), f"the overwriting batch: {r}"
+        assert _first_batch_record_count(segment) == 2, f"scaffolding: {segment} does not hold the big batch"
+
+        deadline = time.monotonic() + 60
+        while _first_batch_record_count(segment) != 1 and time.monotonic() < deadline:
+            assert_alive(own_broker)
+            time.sleep(0.2)
+        compacted_after = time.monotonic() - started
+        assert_alive(own_broker)
+        assert _first_batch_record_count(segment) == 1, (
+            f"the big batch's segment was not compacted within 60 s (first batch holds "
+            f"{_first_batch_record_count(segment)} records); log tail:\n{own_broker.log_tail()}")
+
+        c = Consumer({"bootstrap.servers": own_broker.bootstrap, "broker.address.family": "v4",
+                      "group.id": unique_topic("compact-under-ck"), "enable.auto.commit": False,
+                      "auto.offset.reset": "error", "fetch.wait.max.ms": 100, "enable.partition.eof": True,
+                      "fetch.max.bytes": 256 * MIB, "max.partition.fetch.bytes": 256 * MIB,
+                      "receive.message.max.bytes": 512 * MIB})
+        got, errors = [], []
+        try:
+            c.assign([TopicPartition(topic, 0, 0)])
+            deadline = time.monotonic() + 20
+            at_end = False
+            while time.monotonic() < deadline and not at_end:
+                for m in c.consume(num_messages=10, timeout=0.2):
+                    if m.error() is None:
+                        value = m.value()
+                        # Only a summary of a big value is kept.
+                        got.append((m.offset(), m.key(), len(value),
+                                    value.count(0) == len(value) if len(value) > 100 else value))
+                        del value, m
+                    elif m.error().code() == KafkaError._PARTITION_EOF:
+                        at_end = True
+                    else:
+                        errors.append(m.error())
+        finally:
+            c.close()
+    assert_alive(own_broker)
+    assert not errors, f"confluent-kafka consumer errors: {errors[:5]}"
+    assert got == [(1, b"k2", BOMB_RECORD, True), (2, b"k1", 3, b"new")], (
+        f"read after compaction (offset, key, value length, all zeros or value): {got}")
+    assert rss.max_rss_mib < COMPACTION_RSS_LIMIT_MIB, (
+        f"broker RSS peaked at {rss.max_rss_mib:.0f} MiB (from {rss.baseline_rss / MIB:.0f} MiB) while "
+        f"appending, compacting (done {compacted_after:.1f} s after the produce) and serving the "
+        f"~200 MiB batch, limit {COMPACTION_RSS_LIMIT_MIB} MiB")

@@ -5,7 +5,8 @@ import XCTest
 
 /// Mutated, truncated and random frames must never crash the codec, never hang it and never
 /// make it allocate on the strength of an unchecked length. CI runs 100,000 frames;
-/// `Tests/fuzz.sh` runs ten million or more (STRAIT_FUZZ_FRAMES).
+/// `STRAIT_FUZZ_FRAMES=10000000 swift test --filter FuzzTests` runs more. The coverage-guided
+/// fuzzer of the whole request path is `Tests/fuzz.sh` (docs/fuzzing.md).
 final class FuzzTests: XCTestCase {
     /// SplitMix64: deterministic, so a failure names a seed that reproduces it.
     struct SplitMix: RandomNumberGenerator {

@@ -21,9 +21,14 @@ public struct RecordWalk {
     public static let windowSize = 64 * 1024
     private static let pool = BufferPool(bufferSize: windowSize, keep: 32)
 
+    /// Holds the bytes being walked: the whole payload of a plain batch, or the latest piece of
+    /// a compressed one. `bytes` points into it and is taken again after every refill.
     private var window: ByteBuffer
+    private var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+    private var position = 0
+    /// Record bytes in the windows before this one.
+    private var windowStart = 0
     private let stream: DecompressionStream?
-    private var consumed = 0
     private let keepKeys: Bool
     private let consecutiveOffsets: Bool
     private let recordCount: Int
@@ -60,8 +65,14 @@ public struct RecordWalk {
         self.keepKeys = keepKeys
         self.consecutiveOffsets = consecutiveOffsets
         self.recordCount = recordCount
-        if stream != nil { self.window.clear() }
+        if stream != nil {
+            self.window.clear()
+        } else {
+            bytes = self.window.withUnsafeReadableBytes { $0 }
+        }
     }
+
+    private var consumed: Int { windowStart + position }
 
     private mutating func run(_ body: (Entry) throws(KafkaCodecError) -> Bool) throws(KafkaCodecError) {
         while index < recordCount {
@@ -83,7 +94,7 @@ public struct RecordWalk {
         var key: ByteBuffer?
         let keyLength = try fieldLength("record key", end: end)
         if let keyLength {
-            if keepKeys { key = try bytes(keyLength, "record key") } else { try skip(keyLength, "record key") }
+            if keepKeys { key = try slice(keyLength, "record key") } else { try skip(keyLength, "record key") }
         }
         let valueLength = try fieldLength("record value", end: end)
         if let valueLength { try skip(valueLength, "record value") }
@@ -101,6 +112,7 @@ public struct RecordWalk {
     }
 
     /// A varint length (-1 for null) that must fit before the record's end.
+    @inline(__always)
     private mutating func fieldLength(_ field: StaticString, end: Int) throws(KafkaCodecError) -> Int? {
         let length = Int(try varint(field))
         if length == -1 { return nil }
@@ -110,72 +122,97 @@ public struct RecordWalk {
 
     // MARK: bytes through the window
 
+    // `bytes` is used outside `withUnsafeReadableBytes`: `window` keeps the storage alive and is
+    // not touched between one refill and the next, and a plain batch's window never changes.
+    // This is the per-record cost of every produced batch, so bytes are read with raw loads.
+
     /// Refills the window from the stream; false when there is nothing left.
     private mutating func refill() throws(KafkaCodecError) -> Bool {
         guard let stream else { return false }
+        windowStart += bytes.count
+        position = 0
         window.clear()
         var failure: KafkaCodecError?
         let count = window.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { target in
             do throws(KafkaCodecError) { return try stream.read(into: target) } catch { failure = error; return 0 }
         }
+        bytes = window.withUnsafeReadableBytes { $0 }
         if let failure { throw failure }
         return count > 0
     }
 
     private mutating func isAtEnd() throws(KafkaCodecError) -> Bool {
-        if window.readableBytes > 0 { return false }
+        if position < bytes.count { return false }
         return try !refill()
     }
 
+    @inline(__always)
     private mutating func byte(_ field: StaticString) throws(KafkaCodecError) -> UInt8 {
-        if window.readableBytes == 0, try !refill() { throw .truncated(field: "\(field)") }
-        consumed += 1
-        return window.readInteger(as: UInt8.self)!
+        if position == bytes.count, try !refill() { throw .truncated(field: "\(field)") }
+        defer { position += 1 }
+        return bytes.load(fromByteOffset: position, as: UInt8.self)
     }
 
     private mutating func skip(_ count: Int, _ field: StaticString) throws(KafkaCodecError) {
         var left = count
-        while left > 0 {
-            if window.readableBytes == 0, try !refill() { throw .truncated(field: "\(field)") }
-            let step = min(left, window.readableBytes)
-            window.moveReaderIndex(forwardBy: step)
-            left -= step
+        while left > bytes.count - position {
+            left -= bytes.count - position
+            position = bytes.count
+            if try !refill() { throw .truncated(field: "\(field)") }
         }
-        consumed += count
+        position += left
     }
 
-    private mutating func bytes(_ count: Int, _ field: StaticString) throws(KafkaCodecError) -> ByteBuffer {
+    private mutating func slice(_ count: Int, _ field: StaticString) throws(KafkaCodecError) -> ByteBuffer {
         if stream == nil {
-            guard let slice = window.readSlice(length: count) else { throw .truncated(field: "\(field)") }
-            consumed += count
-            return slice
+            guard count <= bytes.count - position else { throw .truncated(field: "\(field)") }
+            defer { position += count }
+            return window.getSlice(at: window.readerIndex + position, length: count)!
         }
         var copy = ByteBuffer()
         copy.reserveCapacity(min(count, Self.windowSize))
         var left = count
         while left > 0 {
-            if window.readableBytes == 0, try !refill() { throw .truncated(field: "\(field)") }
-            var piece = window.readSlice(length: min(left, window.readableBytes))!
-            left -= piece.readableBytes
-            copy.writeBuffer(&piece)
+            if position == bytes.count, try !refill() { throw .truncated(field: "\(field)") }
+            let step = min(left, bytes.count - position)
+            copy.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[position..<(position + step)]))
+            position += step
+            left -= step
         }
-        consumed += count
         return copy
     }
 
+    @inline(__always)
     private mutating func varint(_ field: StaticString) throws(KafkaCodecError) -> Int32 {
         Int32(truncatingIfNeeded: try zigzag(field, lastShift: 28, lastByteMax: 0x0F))
     }
 
+    @inline(__always)
     private mutating func varlong(_ field: StaticString) throws(KafkaCodecError) -> Int64 {
         Int64(bitPattern: try zigzag(field, lastShift: 63, lastByteMax: 0x01))
     }
 
     /// Kafka's zigzag varints: at most 5 (VARINT) or 10 (VARLONG) bytes, the last holding only
-    /// the bits that still fit.
+    /// the bits that still fit. Most are one byte, and most windows hold the longest varint
+    /// whole: that path loads without checking the window per byte.
+    @inline(__always)
     private mutating func zigzag(_ field: StaticString, lastShift: UInt64, lastByteMax: UInt8) throws(KafkaCodecError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
+        if bytes.count - position >= 10 {
+            var at = position
+            while true {
+                let next = bytes.load(fromByteOffset: at, as: UInt8.self)
+                at += 1
+                if shift == lastShift && next > lastByteMax { throw .malformedVarint }
+                result |= UInt64(next & 0x7F) << shift
+                if next & 0x80 == 0 {
+                    position = at
+                    return (result >> 1) ^ (0 &- (result & 1))
+                }
+                shift += 7
+            }
+        }
         while true {
             let next = try byte(field)
             if shift == lastShift && next > lastByteMax { throw .malformedVarint }
