@@ -70,5 +70,5 @@ echo "== daemon: the README's first command in a fresh clone, the demo, configur
 STRAIT_BIN="$PWD/.build/debug/strait" python3 -m pytest Tests/Daemon -q -p no:cacheprovider "${first_run_done[@]}"
 
 # Last: the fuzzing build recompiles Strait's own modules with coverage instrumentation.
-echo "== fuzz: each libFuzzer target for a minute from the checked-in corpus (Tests/fuzz.sh; long runs in docs/fuzzing.md)"
-bash Tests/fuzz.sh 60
+echo "== fuzz: each libFuzzer target for 30 s from the checked-in corpus (Tests/fuzz.sh; long runs in docs/fuzzing.md)"
+bash Tests/fuzz.sh 30

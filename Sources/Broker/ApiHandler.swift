@@ -27,6 +27,8 @@ public struct RequestContext: Sendable {
     public var principal: String
     /// The ACL authorizer, when `authorizer.class.name` turns one on.
     public var authorizer: Authorizer?
+    /// The broker's `queued.max.requests` slots, one of which this request holds (none in tests).
+    var permits: RequestPermits?
 
     public init(apiVersion: Int16, correlationId: Int32, clientId: String?, clientHost: String = "",
                 listenerName: String = "", principal: String = RequestContext.anonymous, authorizer: Authorizer? = nil) {
@@ -40,6 +42,17 @@ public struct RequestContext: Sendable {
     }
 
     public static let anonymous = "User:ANONYMOUS"
+
+    /// Runs a wait (a Fetch's long poll, a rebalance) without holding a `queued.max.requests`
+    /// slot, as Kafka parks such requests in purgatory: clients waiting on each other, or on
+    /// data, must not take every slot from the requests that would end their wait.
+    func parked<T: Sendable>(_ wait: () async -> T) async -> T {
+        guard let permits else { return await wait() }
+        permits.release()
+        let result = await wait()
+        await permits.acquire()
+        return result
+    }
 
     /// The peer's address as ACL entries name hosts (without DescribeGroups' leading slash).
     private var aclHost: String { clientHost.hasPrefix("/") ? String(clientHost.dropFirst()) : clientHost }

@@ -129,7 +129,7 @@ struct KafkaServer {
                     }
                     if outcome == nil {
                         outcome = await dispatcher.process(frame, clientHost: host, listenerName: security.listener.name,
-                                                           principal: principal ?? RequestContext.anonymous)
+                                                           principal: principal ?? RequestContext.anonymous, permits: limits.permits)
                     }
                     // Responses go straight to the channel, and the next request is read only once
                     // the previous response is written: order is kept and slow readers push back.

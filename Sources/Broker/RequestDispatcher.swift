@@ -58,6 +58,11 @@ public struct RequestDispatcher: Sendable {
 
     public func process(_ frame: ByteBuffer, clientHost: String = "", listenerName: String = "",
                         principal: String = RequestContext.anonymous) async -> Outcome {
+        await process(frame, clientHost: clientHost, listenerName: listenerName, principal: principal, permits: nil)
+    }
+
+    /// `permits`: the slot the caller holds for this request, given up while the request waits.
+    func process(_ frame: ByteBuffer, clientHost: String, listenerName: String, principal: String, permits: RequestPermits?) async -> Outcome {
         var buffer = frame
         guard let apiKey = buffer.getInteger(at: buffer.readerIndex, as: Int16.self),
               let apiVersion = buffer.getInteger(at: buffer.readerIndex + 2, as: Int16.self),
@@ -82,8 +87,9 @@ public struct RequestDispatcher: Sendable {
         } catch {
             return .close("malformed request header: \(error)")
         }
-        let context = RequestContext(apiVersion: apiVersion, correlationId: correlationId, clientId: header.clientId, clientHost: clientHost,
+        var context = RequestContext(apiVersion: apiVersion, correlationId: correlationId, clientId: header.clientId, clientHost: clientHost,
                                      listenerName: listenerName, principal: principal, authorizer: authorizer)
+        context.permits = permits
         do {
             return try await entry.run(buffer, context)
         } catch {

@@ -2,7 +2,8 @@ import NIOConcurrencyHelpers
 
 /// `queued.max.requests`: how many requests the broker works on at once across connections.
 /// A connection that finds none free waits before its request is dispatched, and so is not
-/// read meanwhile: load from many connections queues instead of piling up in memory.
+/// read meanwhile: load from many connections queues instead of piling up in memory. A request
+/// that waits on others (`RequestContext.parked`) gives its slot back for the wait.
 final class RequestPermits: Sendable {
     private let state: NIOLockedValueBox<(available: Int, waiters: [CheckedContinuation<Void, Never>])>
 

@@ -14,6 +14,7 @@ import struct
 import time
 
 import pytest
+from kafka.protocol.admin import CreateTopicsRequest, CreateTopicsResponse
 from kafka.protocol.consumer import FetchRequest, FetchResponse
 from kafka.protocol.metadata import ApiVersionsRequest, ApiVersionsResponse
 
@@ -187,12 +188,59 @@ def test_idle_connections_closed(own_broker):
 # queued.max.requests
 # ---------------------------------------------------------------------------------------------
 
-@pytest.mark.broker_settings({"queued.max.requests": "2"})
-def test_queued_max_requests(own_broker):
-    """queued.max.requests=2: while two long-polling Fetch requests (max.wait.ms=3000 on an empty
-    partition) are in flight, a third connection's ApiVersions is not read until one of them
-    finishes; then it is answered without error."""
-    topic = unique_topic("limits-queued")
+def create_topics_then_api_versions(bootstrap: str, partitions: int) -> tuple[float, float]:
+    """Sends a CreateTopics of `partitions` partitions on one connection and, 50 ms later, an
+    ApiVersions on another; returns when each answer arrived (seconds after the CreateTopics)."""
+    ranges = api_versions(bootstrap)
+    v = pick_version(ranges, CreateTopicsRequest, 2, 7)
+    create = CreateTopicsRequest(
+        topics=[CreateTopicsRequest.CreatableTopic(name=unique_topic("limits-slow"), num_partitions=partitions,
+                                                   replication_factor=1, assignments=[], configs=[])],
+        timeout_ms=60000, validate_only=False)
+    with Wire(bootstrap, timeout=60) as creator, Wire(bootstrap, timeout=60) as probe:
+        probe.request(ApiVersionsRequest(), 0, ApiVersionsResponse)  # connected and served first
+        started = time.monotonic()
+        creator.send(create, v)
+        time.sleep(0.05)
+        probe.send(ApiVersionsRequest(), 0)
+        probe.recv_frame(60)
+        probe_answered = time.monotonic() - started
+        created = CreateTopicsResponse.decode(creator.recv_frame(60), version=v, header=True)
+        assert created.topics[0].error_code == 0, f"CreateTopics failed: {created.topics[0]}"
+        return time.monotonic() - started, probe_answered
+
+
+@pytest.mark.broker_settings({"queued.max.requests": "1"})
+def test_queued_max_requests_queues_work(own_broker):
+    """queued.max.requests=1: while a CreateTopics of 3000 partitions is being worked on, another
+    connection's ApiVersions waits for it (no error), and is answered at once afterwards. The
+    control below, with the default of 500, answers it while the CreateTopics still runs."""
+    create_done, probe_done = create_topics_then_api_versions(own_broker.bootstrap, 3000)
+    assert create_done > 0.3, f"CreateTopics of 3000 partitions took only {create_done:.2f} s: too fast to show queueing"
+    assert probe_done >= create_done - 0.05, (f"ApiVersions answered at {probe_done:.2f} s, before the CreateTopics "
+                                              f"that held the only request slot ({create_done:.2f} s)")
+    started = time.monotonic()
+    api_versions(own_broker.bootstrap)
+    assert time.monotonic() - started < 2, "ApiVersions still slow after the CreateTopics finished"
+    good_client_works(own_broker)
+
+
+def test_queued_max_requests_default_does_not_queue(own_broker):
+    """The control of the test above: with the default queued.max.requests (500) the same
+    ApiVersions is answered while the CreateTopics still runs."""
+    create_done, probe_done = create_topics_then_api_versions(own_broker.bootstrap, 3000)
+    assert create_done > 0.3, f"CreateTopics of 3000 partitions took only {create_done:.2f} s: too fast to compare"
+    assert probe_done < create_done - 0.1, (f"ApiVersions answered at {probe_done:.2f} s, not before the CreateTopics "
+                                            f"({create_done:.2f} s), with 500 request slots")
+
+
+@pytest.mark.broker_settings({"queued.max.requests": "1"})
+def test_long_polls_do_not_hold_request_slots(own_broker):
+    """A Fetch waiting for data holds no request slot while it waits (Kafka parks it in
+    purgatory): with queued.max.requests=1 and two Fetch requests long-polling an empty
+    partition for 3 s, another connection's ApiVersions is answered at once, and the fetches
+    still answer after their wait."""
+    topic = unique_topic("limits-parked")
     md = metadata(own_broker.bootstrap, [topic], auto_create=True)
     assert md.topics[0].error_code == 0
     ranges = api_versions(own_broker.bootstrap)
@@ -200,30 +248,25 @@ def test_queued_max_requests(own_broker):
     fetchers = [Wire(own_broker.bootstrap, timeout=10) for _ in range(2)]
     probe = Wire(own_broker.bootstrap, timeout=10)
     try:
-        started = time.monotonic()
         probe.request(ApiVersionsRequest(), 0, ApiVersionsResponse)  # connected and served first
-        assert time.monotonic() - started < 2, "ApiVersions slow before any load"
         correlations = []
         fetch_started = time.monotonic()
         for w in fetchers:
             long_poll = fetch_request(topic, 0, 0, max_bytes=MiB, max_wait_ms=3000, min_bytes=1)
             correlations.append(w.send(long_poll, v))
-        time.sleep(0.3)  # both fetches are read and parked
+        time.sleep(0.3)  # both fetches are read and waiting
         sent = time.monotonic()
         probe.send(ApiVersionsRequest(), 0)
         frame = probe.recv_frame(10)
         waited = time.monotonic() - sent
         assert struct.unpack(">h", frame[4:6])[0] == 0, "ApiVersions answered with an error"
-        assert waited >= 2.0, (f"ApiVersions answered after {waited:.2f} s while 2 Fetch requests were "
-                               f"long-polling (queued.max.requests=2): expected to wait for one of them (~2.7 s)")
+        assert waited < 1.0, f"ApiVersions waited {waited:.2f} s behind two long-polling Fetch requests"
         for w, c in zip(fetchers, correlations):
             resp = FetchResponse.decode(w.recv_frame(10), version=v, header=True)
             assert resp.header.correlation_id == c and getattr(resp, "error_code", 0) in (0, None)
             assert resp.responses[0].partitions[0].error_code == 0
-        assert time.monotonic() - fetch_started < 8, "the long polls took far longer than max.wait.ms"
-        started = time.monotonic()
-        probe.request(ApiVersionsRequest(), 0, ApiVersionsResponse)
-        assert time.monotonic() - started < 2, "ApiVersions still slow after the fetches finished"
+        elapsed = time.monotonic() - fetch_started
+        assert 2.5 < elapsed < 8, f"the long polls answered after {elapsed:.2f} s, not after their 3 s wait"
     finally:
         for w in fetchers + [probe]:
             w.close()

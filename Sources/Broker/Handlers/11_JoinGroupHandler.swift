@@ -7,6 +7,6 @@ struct JoinGroupHandler: ApiHandler {
 
     func handle(_ request: JoinGroupRequest, context: RequestContext) async -> JoinGroupResponse {
         guard context.allows(.read, .group, request.groupId) else { return JoinGroupResponse(errorCode: ErrorCode.groupAuthorizationFailed.rawValue, memberId: request.memberId) }
-        return await groups.join(request, version: context.apiVersion, clientId: context.clientId ?? "", clientHost: context.clientHost)
+        return await context.parked { await groups.join(request, version: context.apiVersion, clientId: context.clientId ?? "", clientHost: context.clientHost) }
     }
 }

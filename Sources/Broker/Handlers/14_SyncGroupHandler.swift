@@ -7,6 +7,6 @@ struct SyncGroupHandler: ApiHandler {
 
     func handle(_ request: SyncGroupRequest, context: RequestContext) async -> SyncGroupResponse {
         guard context.allows(.read, .group, request.groupId) else { return SyncGroupResponse(errorCode: ErrorCode.groupAuthorizationFailed.rawValue) }
-        return await groups.sync(request)
+        return await context.parked { await groups.sync(request) }
     }
 }

@@ -45,7 +45,7 @@ struct FetchHandler: ApiHandler {
             if bytes >= Int(request.minBytes) || failed || remaining <= 0 || Task.isCancelled {
                 return (response, slices)
             }
-            await broker.appends.wait(after: generation, timeoutMs: remaining)
+            await context.parked { await broker.appends.wait(after: generation, timeoutMs: remaining) }
         }
     }
 

@@ -48,13 +48,28 @@ final class DecompressionStream {
         }
     }
 
-    /// Everything that is left, in one buffer that grows as it fills (no second copy).
+    /// Everything that is left, in one buffer that grows as it fills (no second copy) and never
+    /// past `limit`: a last one-byte read tells whether the data goes on beyond it.
     func readAll(allocator: ByteBufferAllocator = ByteBufferAllocator()) throws(KafkaCodecError) -> ByteBuffer {
         var output = allocator.buffer(capacity: min(limit, max(4096, input.readableBytes * 4)))
         while true {
+            let room = limit - produced
             var failure: KafkaCodecError?
-            let count = output.writeWithUnsafeMutableBytes(minimumWritableBytes: 64 * 1024) { target in
-                do throws(KafkaCodecError) { return try read(into: target) } catch { failure = error; return 0 }
+            let count: Int
+            if room == 0 {
+                var probe: UInt8 = 0
+                count = withUnsafeMutableBytes(of: &probe) { target in
+                    do throws(KafkaCodecError) { return try read(into: target) } catch { failure = error; return 0 }
+                }
+            } else {
+                count = output.writeWithUnsafeMutableBytes(minimumWritableBytes: min(64 * 1024, room)) { target in
+                    do throws(KafkaCodecError) {
+                        return try read(into: UnsafeMutableRawBufferPointer(rebasing: target.prefix(room)))
+                    } catch {
+                        failure = error
+                        return 0
+                    }
+                }
             }
             if let failure { throw failure }
             if count == 0 { return output }
