@@ -20,12 +20,14 @@ for target in "${targets[@]}"; do
     findings=.build/fuzz/findings/$target
     mkdir -p "$corpus" "$findings"
     echo "== fuzz $target for ${seconds}s"
+    # Swift's own backtracer is off so that libFuzzer's handler sees a trap and saves the input.
     set +e
-    STRAIT_FUZZ_TARGET=$target "$binary" "$corpus" "Tests/Fuzz/corpus/$target" \
+    SWIFT_BACKTRACE=enable=no STRAIT_FUZZ_TARGET=$target "$binary" "$corpus" "Tests/Fuzz/corpus/$target" \
         -max_total_time="$seconds" -timeout=30 -rss_limit_mb=3072 -max_len=65536 \
-        -artifact_prefix="$findings/" -print_final_stats=1 2>&1 | tee ".build/fuzz/$target.log" | grep -E "^#[0-9]+ *(INITED|DONE|pulse)|ERROR|SUMMARY|stat::" || true
-    result=${PIPESTATUS[0]}
+        -artifact_prefix="$findings/" -print_final_stats=1 > ".build/fuzz/$target.log" 2>&1
+    result=$?
     set -e
+    grep -E "^#[0-9]+ *(INITED|DONE)|ERROR|SUMMARY|Fatal error|runtime failure|stat::" ".build/fuzz/$target.log" || true
     if [ "$result" -ne 0 ]; then
         echo "fuzz $target: libFuzzer exited with $result; inputs in $findings, log in .build/fuzz/$target.log" >&2
         status=1

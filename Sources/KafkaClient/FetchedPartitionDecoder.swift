@@ -14,6 +14,12 @@ public struct FetchedPartitionDecoder: Sendable {
         self.checkCRCs = checkCRCs
     }
 
+    /// Offsets a log can hold, with room for a batch's deltas and the next offset after it: a
+    /// broker's forged offset near `Int64.max` is refused instead of overflowing arithmetic.
+    static func plausible(_ offset: Int64) -> Bool {
+        offset >= 0 && offset <= Int64.max / 2
+    }
+
     public func decode(_ topicPartition: TopicPartition, position: Int64, _ data: FetchResponse.PartitionData) -> Result<PartitionFetch?, KafkaClientError> {
         guard data.errorCode == 0 else {
             if data.errorCode == ErrorCode.offsetOutOfRange.rawValue {
@@ -35,6 +41,9 @@ public struct FetchedPartitionDecoder: Sendable {
         for entry in set.entries {
             switch entry {
             case .batch(let view):
+                guard Self.plausible(view.baseOffset) else {
+                    return .failure(.codec("Fetch \(topicPartition): batch base offset \(view.baseOffset) is not a log offset"))
+                }
                 guard view.lastOffset >= position else { continue }
                 if checkCRCs {
                     do {
@@ -64,6 +73,9 @@ public struct FetchedPartitionDecoder: Sendable {
                     flattened = try message.flattened()
                 } catch {
                     return .failure(.codec("Fetch \(topicPartition) legacy message at \(message.offset): \(error)"))
+                }
+                if let wild = flattened.first(where: { !Self.plausible($0.offset) }) {
+                    return .failure(.codec("Fetch \(topicPartition): legacy message offset \(wild.offset) is not a log offset"))
                 }
                 for inner in flattened where inner.offset >= position {
                     fetch.legacyMessages.append(inner)
