@@ -79,7 +79,7 @@ public struct PartitionFetch: Sendable {
                 let offset = base + Int64(record.offsetDelta)
                 guard offset >= fetchOffset else { continue }
                 result.append(ConsumerRecord(topicPartition: topicPartition, offset: offset,
-                                             timestamp: logAppendTime ? maxTimestamp : baseTimestamp + record.timestampDelta,
+                                             timestamp: logAppendTime ? maxTimestamp : baseTimestamp &+ record.timestampDelta,
                                              timestampType: timestampType, key: record.key, value: record.value,
                                              headers: record.headers, leaderEpoch: epoch))
             }

@@ -364,7 +364,7 @@ final class LogSegment {
             }
             // Walked, not decoded: one batch may expand to hundreds of megabytes.
             try? RecordWalk.forEachRecord(in: view, consecutiveOffsets: false) { record in
-                let recordTimestamp = view.baseTimestamp + record.timestampDelta
+                let recordTimestamp = view.baseTimestamp &+ record.timestampDelta
                 guard recordTimestamp >= timestamp else { return true }
                 result = (view.baseOffset + Int64(record.offsetDelta), recordTimestamp)
                 return false

@@ -78,7 +78,7 @@ struct BatchForwarder {
                 }
                 copy.headers = RecordOrigin.adding(source, to: record.headers)
             }
-            kept.append((logAppendTime ? batch.maxTimestamp : batch.baseTimestamp + record.timestampDelta, offset, copy))
+            kept.append((logAppendTime ? batch.maxTimestamp : batch.baseTimestamp &+ record.timestampDelta, offset, copy))
         }
         var outcome = Outcome(rewritten: true, recordsDropped: dropped)
         let attributes = RecordBatchAttributes(compression: batch.attributes.compression ?? .none)

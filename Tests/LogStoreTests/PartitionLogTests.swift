@@ -143,6 +143,17 @@ final class PartitionLogTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/00000000000000000000.index"))
     }
 
+    /// A producer may store a base timestamp near `Int64.max` with record deltas that pass it
+    /// (Kafka adds them as Java longs, wrapping); a lookup by timestamp must not trap on it.
+    func testTimestampLookupSurvivesDeltasPastInt64Max() throws {
+        let log = try open()
+        let records = [Record(timestampDelta: 0, offsetDelta: 0, value: ByteBuffer(string: "a")),
+                       Record(timestampDelta: 5, offsetDelta: 1, value: ByteBuffer(string: "b"))]
+        _ = try log.append(try RecordBatch(baseTimestamp: Int64.max - 1, maxTimestamp: Int64.max, records: records).encoded(), nowMs: 1)
+        XCTAssertEqual(try log.offset(forTimestamp: Int64.max - 1)?.offset, 0)
+        XCTAssertNil(try log.offset(forTimestamp: Int64.max), "the second record's timestamp wraps, as a Java long would")
+    }
+
     func testTimestampLookupFindsTheFirstRecordAtOrAfter() throws {
         let log = try open()
         _ = try log.append(try batch(["a", "b", "c"], timestamp: 1_000), nowMs: 1)

@@ -42,7 +42,7 @@ public struct RecordBatch: Equatable, Sendable {
         self.attributes = attributes
         self.lastOffsetDelta = lastOffsetDelta ?? (records.map(\.offsetDelta).max() ?? 0)
         self.baseTimestamp = baseTimestamp
-        self.maxTimestamp = maxTimestamp ?? (baseTimestamp + (records.map(\.timestampDelta).max() ?? 0))
+        self.maxTimestamp = maxTimestamp ?? (baseTimestamp &+ (records.map(\.timestampDelta).max() ?? 0))
         self.producerId = producerId
         self.producerEpoch = producerEpoch
         self.baseSequence = baseSequence
@@ -84,6 +84,6 @@ public struct RecordBatch: Equatable, Sendable {
 
     /// Absolute timestamp of a record (LogAppendTime batches carry it in maxTimestamp).
     public func timestamp(of record: Record) -> Int64 {
-        attributes.timestampType == .logAppendTime ? maxTimestamp : baseTimestamp + record.timestampDelta
+        attributes.timestampType == .logAppendTime ? maxTimestamp : baseTimestamp &+ record.timestampDelta
     }
 }

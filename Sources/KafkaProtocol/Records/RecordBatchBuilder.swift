@@ -34,7 +34,7 @@ public struct RecordBatchBuilder: Sendable {
     public mutating func append(_ record: Record) {
         record.encode(into: &body)
         recordCount += 1
-        maxTimestamp = max(maxTimestamp, baseTimestamp + record.timestampDelta)
+        maxTimestamp = max(maxTimestamp, baseTimestamp &+ record.timestampDelta)
     }
 
     /// The finished batch. `lastOffsetDelta` defaults to `recordCount - 1` and `maxTimestamp` to
