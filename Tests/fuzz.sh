@@ -2,6 +2,7 @@
 # Coverage-guided fuzzing with libFuzzer (docs/fuzzing.md): each target runs from the checked-in
 # seed corpus (Tests/Fuzz/corpus/<target>) plus what earlier runs on this machine found.
 #   Tests/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]    defaults: 3600, requests records
+# STRAIT_FUZZ_SEED fixes libFuzzer's seed (CI's runs repeat); otherwise each run draws its own.
 # A crashing, leaking or hanging input is saved as .build/fuzz/findings/<target>/<kind>-<hash>;
 # copy it to Tests/Fuzz/regressions/<target>/ with the fix so the Swift suite replays it.
 # Exits non-zero when any target found something.
@@ -24,10 +25,10 @@ for target in "${targets[@]}"; do
     set +e
     SWIFT_BACKTRACE=enable=no STRAIT_FUZZ_TARGET=$target "$binary" "$corpus" "Tests/Fuzz/corpus/$target" \
         -max_total_time="$seconds" -timeout=30 -rss_limit_mb=3072 -max_len=65536 \
-        -artifact_prefix="$findings/" -print_final_stats=1 > ".build/fuzz/$target.log" 2>&1
+        -artifact_prefix="$findings/" -print_final_stats=1 ${STRAIT_FUZZ_SEED:+-seed=$STRAIT_FUZZ_SEED} > ".build/fuzz/$target.log" 2>&1
     result=$?
     set -e
-    grep -E "^#[0-9]+ *(INITED|DONE)|ERROR|SUMMARY|Fatal error|runtime failure|stat::" ".build/fuzz/$target.log" || true
+    grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)|ERROR|SUMMARY|Fatal error|runtime failure|stat::" ".build/fuzz/$target.log" || true
     if [ "$result" -ne 0 ]; then
         echo "fuzz $target: libFuzzer exited with $result; inputs in $findings, log in .build/fuzz/$target.log" >&2
         status=1
