@@ -12,28 +12,12 @@ import struct
 import pytest
 from kafka import KafkaAdminClient
 
-from interop import (CORRUPT_MESSAGE, CRC_AT, INVALID_RECORD, INVALID_REQUEST, INVALID_TOPIC_EXCEPTION,
+from interop import (CORRUPT_MESSAGE, INVALID_RECORD, INVALID_REQUEST, INVALID_TOPIC_EXCEPTION,
                      LAST_OFFSET_DELTA_AT, MESSAGE_TOO_LARGE, RECORD_COUNT_AT, UNKNOWN_TOPIC_OR_PARTITION,
-                     UNSUPPORTED_VERSION, Disconnected, Wire, api_versions, build_batch, fetch_raw, metadata,
-                     produce_raw, recrc, unique_topic)
+                     UNSUPPORTED_VERSION, Disconnected, Wire, api_versions, build_batch, fetch_raw, frame,
+                     header_v1, metadata, produce_raw, recrc, served, unique_topic)
 
 TANSU_NAMES = "topic names are not validated: Produce to 'bad/name' or a 250-character name succeeds"
-
-
-def served(bootstrap: str):
-    """A fresh connection gets ApiVersions and Metadata answered."""
-    ranges = api_versions(bootstrap)
-    assert 18 in ranges and 3 in ranges
-    md = metadata(bootstrap, [])
-    assert len(md.brokers) >= 1
-
-
-def header_v1(api_key: int, version: int, correlation: int, client_id: bytes = b"interop") -> bytes:
-    return struct.pack(">hhih", api_key, version, correlation, len(client_id)) + client_id
-
-
-def frame(payload: bytes) -> bytes:
-    return struct.pack(">i", len(payload)) + payload
 
 
 def error_or_disconnect(w: Wire, correlation: int | None, codes: set[int], timeout: float = 5.0) -> str:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -43,7 +42,7 @@ from kafka.protocol.consumer.group import (HeartbeatRequest, HeartbeatResponse, 
                                            SyncGroupRequest, SyncGroupResponse)
 from kafka.protocol.consumer.metadata import ConsumerProtocolAssignment, ConsumerProtocolSubscription
 
-from interop import ContinuousProducer, create_topic, Wire, api_versions, pick_version, unique_topic, wait_until
+from interop import ContinuousProducer, create_topic, Wire, api_versions, kcat_binary, pick_version, unique_topic, wait_until
 
 pytestmark = pytest.mark.broker_settings(**{"group.initial.rebalance.delay.ms": 0})
 
@@ -215,13 +214,6 @@ def group_state_raw(bootstrap: str, group: str):
 # ---------------------------------------------------------------------------------------------
 # kcat
 # ---------------------------------------------------------------------------------------------
-
-def kcat_binary() -> str:
-    name = os.environ.get("KCAT_BIN", "kcat")
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"kcat not found ({name!r}; install the kcat package or set KCAT_BIN)", pytrace=False)
-    return path
 
 def kcat_group_cmd(broker, group: str, topic: str, client_id: str, *extra: str) -> list[str]:
     return [kcat_binary(), "-b", broker.bootstrap, "-X", "broker.address.family=v4",

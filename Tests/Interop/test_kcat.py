@@ -11,15 +11,13 @@ checked exactly for none and zstd only.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import time
 
 import pytest
 from kafka import KafkaAdminClient
 
-from interop import CODEC_ID, CODECS, fetch_codecs, unique_topic
+from interop import CODEC_ID, CODECS, fetch_codecs, kcat_binary, unique_topic
 
 TANSU_KCAT = ("its ApiVersions v3 response carries all four top-level tagged fields at their default "
               "values (SupportedFeatures=[], FinalizedFeaturesEpoch=-1, FinalizedFeatures=[], "
@@ -27,14 +25,6 @@ TANSU_KCAT = ("its ApiVersions v3 response carries all four top-level tagged fie
               "never connects. Kafka writes tagged fields only when they differ from their default")
 
 pytestmark = pytest.mark.tansu_xfail(TANSU_KCAT)
-
-
-def kcat_binary() -> str:
-    name = os.environ.get("KCAT_BIN", "kcat")
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"kcat not found ({name!r}; install the kcat package or set KCAT_BIN)", pytrace=False)
-    return path
 
 
 def kcat(broker, *args, stdin: str | None = None, timeout: float = 20.0) -> str:

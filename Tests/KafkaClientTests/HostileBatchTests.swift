@@ -41,13 +41,9 @@ final class HostileBatchTests: XCTestCase {
     }
 
     private func zigzag(_ value: Int64) -> [UInt8] {
-        var v = UInt64(bitPattern: (value << 1) ^ (value >> 63))
-        var out: [UInt8] = []
-        while v >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        return out + [UInt8(v)]
+        var bytes = ByteBuffer()
+        bytes.writeVarint(Int32(value))
+        return Array(bytes.readableBytesView)
     }
 
     /// VmHWM after resetting it (Linux: `echo 5 > /proc/self/clear_refs`), in bytes.

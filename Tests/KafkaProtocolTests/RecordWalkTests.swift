@@ -18,13 +18,9 @@ final class RecordWalkTests: XCTestCase {
     }
 
     private func varint(_ value: Int64) -> [UInt8] {
-        var v = UInt64(bitPattern: (value << 1) ^ (value >> 63))
-        var out: [UInt8] = []
-        while v >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        return out + [UInt8(v)]
+        var bytes = ByteBuffer()
+        bytes.writeVarint(Int32(value))
+        return Array(bytes.readableBytesView)
     }
 
     /// A batch around `records` with a correct length and CRC, so only the records can be wrong.
