@@ -13,6 +13,13 @@ import NIOCore
 /// take as "no session" and keep sending full fetch requests.
 struct FetchHandler: ApiHandler {
     let broker: BrokerContext
+    /// `fetch.max.bytes`, read once: every Fetch is clamped to it.
+    let maximumResponseBytes: Int
+
+    init(broker: BrokerContext) {
+        self.broker = broker
+        maximumResponseBytes = Int(broker.config.long("fetch.max.bytes"))
+    }
 
     static let readCommitted: Int8 = 1
 
@@ -57,7 +64,7 @@ struct FetchHandler: ApiHandler {
     /// repetition. A partition answered with an error carries empty records, never null: Kafka
     /// never sends null there, and librdkafka fails to parse it.
     private func read(_ request: FetchRequest, denied: Set<String>) -> (FetchResponse, [[FileSlice?]], Int, Bool) {
-        var budget = min(Int(request.maxBytes), Int(broker.registry.config.long("fetch.max.bytes")))
+        var budget = min(Int(request.maxBytes), maximumResponseBytes)
         var total = 0
         var failed = false
         var topics: [FetchResponse.FetchableTopicResponse] = []
